@@ -1,0 +1,65 @@
+"""Tell a file's format from its bytes. The extension is only a tie-breaker for plain text vs HTML."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from detector.errors import IngestError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff(data: bytes, file: str = "") -> str:
+    """Return one of ``pdf``, ``docx``, ``xlsx``, ``xls``, ``html``, ``text``; raise IngestError otherwise."""
+    if not data.strip():
+        raise IngestError("空文件 / empty file", path=file, code="empty")
+    head = data[:1024]
+    if head.lstrip()[:5] == b"%PDF-" or data[:1024].find(b"%PDF-") != -1:
+        return "pdf"
+    if head[:4] == b"PK\x03\x04":
+        return _sniff_zip(data, file)
+    if head[:8] == OLE_MAGIC:
+        if file.lower().endswith(".doc"):
+            raise IngestError("旧版 Word（.doc）不受支持，请另存为 .docx / legacy .doc is not supported", path=file,
+                              code="unsupported")
+        return "xls"
+    lowered = head.lower()
+    if b"<html" in lowered or b"<!doctype html" in lowered or b"<table" in lowered:
+        return "html"
+    if _looks_binary(data[:65536]):
+        raise IngestError("无法识别的二进制文件 / unrecognised binary file", path=file, code="binary")
+    return "text"
+
+
+def _sniff_zip(data: bytes, file: str) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"损坏的 ZIP 容器（DOCX/XLSX）/ broken zip container: {exc}", path=file,
+                          code="corrupt") from exc
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    raise IngestError("ZIP 文件不是 DOCX 或 XLSX（压缩包请用 gouji scan 扫描）/ a zip that is neither DOCX nor XLSX",
+                      path=file, code="unsupported")
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Binary if control bytes (other than whitespace, ESC, and the NULs of UTF-16) are frequent."""
+    if sample[:2] in (b"\xff\xfe", b"\xfe\xff") or sample[:3] == b"\xef\xbb\xbf":
+        return False
+    nul = sample.count(0)
+    if nul and _utf16_like(sample):
+        return False
+    ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27, 0))
+    return (ctrl + nul) / max(len(sample), 1) > 0.10
+
+
+def _utf16_like(sample: bytes) -> bool:
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    half = max(len(sample) // 2, 1)
+    return max(even, odd) / half > 0.3 and min(even, odd) / half < 0.05

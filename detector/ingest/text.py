@@ -1,0 +1,143 @@
+"""Plain text, including the "one cell per line" exports of word-processor tables.
+
+In those exports a table cell is a line that starts with a tab, and a blank line ends a row; everything else
+is narrative. The encoding is detected (BOM, UTF-16 without BOM, UTF-8, GB18030, Big5), never assumed.
+Offsets of paragraphs refer to the decoded text after line endings are normalised to ``\\n``.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import regex as re
+
+from detector.errors import IngestError
+from detector.ingest import FileContent
+from detector.model import Block, Cell, Paragraph, Table
+
+UNIT_RE = re.compile(r"单位[:：]\s*(万元|千元|亿元|元)")
+BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
+
+
+def read(data: bytes, file: str) -> FileContent:
+    text, encoding = decode(data, file)
+    blocks = parse_text(text, file)
+    return FileContent(blocks=blocks, meta={"encoding": encoding, "chars": len(text)})
+
+
+# ------------------------------------------------------------------------------------------------ decoding
+
+
+def decode(data: bytes, file: str = "") -> tuple[str, str]:
+    """Decode bytes to text, returning (text, encoding name). NULs become spaces; line endings become \\n."""
+    encoding = detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise IngestError(f"无法识别文本编码 / cannot decode text ({exc})", path=file, code="encoding") from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", " ")
+    return text, encoding
+
+
+def detect_encoding(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    sample = data[:4096]
+    if sample.count(0) > len(sample) // 8:
+        even_nuls = sample[0::2].count(0)
+        odd_nuls = sample[1::2].count(0)
+        return "utf-16-be" if even_nuls > odd_nuls else "utf-16-le"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    return _gb_or_big5(data)
+
+
+def _gb_or_big5(data: bytes) -> str:
+    """GB18030 decodes almost any byte string, so choose by how common the decoded characters are in each
+    standard's first level (GB2312 level 1 / Big5 level 1 hold the everyday characters)."""
+    scores = {}
+    for enc in ("gb18030", "big5"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        scores[enc] = _common_share(text, enc)
+    if not scores:
+        raise IngestError("无法识别文本编码（非 UTF-8/GB18030/Big5）/ unknown text encoding", code="encoding")
+    return max(scores, key=lambda k: (scores[k], k == "gb18030"))
+
+
+def _common_share(text: str, enc: str) -> float:
+    cjk = [ch for ch in text[:20000] if "\u4e00" <= ch <= "\u9fff"]
+    if not cjk:
+        return 0.0
+    common = 0
+    for ch in cjk:
+        try:
+            b = ch.encode("gb2312" if enc == "gb18030" else "big5")
+        except UnicodeEncodeError:
+            continue
+        if enc == "gb18030" and 0xB0 <= b[0] <= 0xD7:
+            common += 1
+        elif enc == "big5" and 0xA4 <= b[0] <= 0xC6:
+            common += 1
+    return common / len(cjk)
+
+
+# ------------------------------------------------------------------------------------------------- parsing
+
+
+def parse_text(text: str, file: str = "") -> list[Block]:
+    """Split text into paragraphs and cell-per-line tables, keeping each paragraph's offset."""
+    blocks: list[Block] = []
+    rows: list[list[str]] = []
+    row: list[str] = []
+    title: str | None = None
+    last_para: Paragraph | None = None
+    offset = 0
+    for line in text.split("\n"):
+        start = offset
+        offset += len(line) + 1
+        if line.startswith("\t"):
+            row.append(line[1:].strip())
+            continue
+        if row:
+            rows.append(row)
+            row = []
+        if not line.strip():
+            continue
+        if rows:
+            blocks.append(_make_table(rows, title, file, len(blocks)))
+            rows = []
+            title = None
+        last_para = Paragraph(index=len(blocks), text=line, file=file, offset=start)
+        blocks.append(last_para)
+        title = BOOKMARK_RE.sub("", line).strip()
+    if row:
+        rows.append(row)
+    if rows:
+        blocks.append(_make_table(rows, title, file, len(blocks)))
+    return blocks
+
+
+def _make_table(rows: list[list[str]], title: str | None, file: str, index: int) -> Table:
+    grid = [[Cell(row=r, col=c, text=t) for c, t in enumerate(cells)] for r, cells in enumerate(rows)]
+    unit = None
+    for cells in rows[:6]:
+        for t in cells:
+            m = UNIT_RE.search(t)
+            if m:
+                unit = m.group(1)
+                break
+        if unit:
+            break
+    return Table(index=index, rows=grid, title=title, file=file, unit=unit)

@@ -1,0 +1,114 @@
+"""What a number is about: the referent text in front of it, cleaned, and the concept it names.
+
+「2023年度一般公共预算财政拨款支出1012.86万元」 → referent 一般公共预算财政拨款支出, concept gpb_expense,
+year 2023. Concepts come from ``rules/concepts.yaml`` (aliases) and ``rules/subjects.csv`` (功能分类科目 names).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex as re
+
+from detector.rules import Rules, load_rules, shipped_dir
+
+# Words between a referent and its number that are not part of the referent.
+LINKING = re.compile(
+    r"(?:预算数|决算数|预算|决算|安排|共计|合计|总计|累计|共|计|为|是|达到|达|约|实际|支出决算|数)*$"
+)
+LEADING = re.compile(
+    r"^(?:[，,；;：:、。\s]|其中|主要包括|主要用于|主要是|包括|分别为|分别是|以及|及|和|与|另有|另外|此外|全年|共有|共)+"
+)
+YEAR = re.compile(r"(20\d\d|19\d\d)\s*年(?:度)?")
+TIME_PREFIX = re.compile(r"^(?:(?:20|19)\d\d\s*年(?:度)?|本年度?|当年|上年度?|全年|年初|年末|截[止至]\S{0,12}?日)")
+MARKER = re.compile(r"（[类款项]）|\([类款项]\)|[“”\"'《》]")
+BRACKETED = re.compile(r"（[^（）]{0,40}）|\([^()]{0,40}\)")
+PRIOR = re.compile(r"上年|上一年|去年|前一年")
+BUDGET_WORDS = re.compile(r"年初预算|预算数|预算为|预算安排|安排预算|预算收入|预算支出|支出预算|收入预算|部门预算|预算")
+ACTUAL_WORDS = re.compile(r"决算|实际支出|实际完成|执行数|支出决算|实际")
+
+
+@dataclass(frozen=True)
+class Referent:
+    text: str  # cleaned referent as it reads
+    concept: str | None
+    confidence: float
+    year: int | None
+
+
+def clean(raw: str) -> str:
+    """Strip separators, list words, time prefixes and linking verbs around a referent."""
+    text = raw.strip()
+    text = LEADING.sub("", text)
+    text = re.sub(r"^\d+[.、．]\s*", "", text)  # list marker "2."
+    text = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）]\s*", "", text)
+    for _ in range(2):
+        text = TIME_PREFIX.sub("", text).strip()
+        text = LEADING.sub("", text)
+    text = LINKING.sub("", text).strip(" ：:，,")
+    return text
+
+
+def canonical(text: str) -> str:
+    """The form concepts are matched on: markers, quotes, brackets and spaces removed."""
+    text = MARKER.sub("", text)
+    text = BRACKETED.sub("", text)
+    return re.sub(r"\s+", "", text)
+
+
+@lru_cache(maxsize=4)
+def _alias_index(rules_key: str | None) -> list[tuple[str, str]]:
+    rules = load_rules(rules_key)
+    pairs = [(canonical(a), cid) for a, cid in rules.alias_index()]
+    pairs += [(canonical(name), f"subject:{code}") for code, name in subjects().items()]
+    return sorted(set(pairs), key=lambda p: -len(p[0]))
+
+
+@lru_cache(maxsize=1)
+def subjects() -> dict[str, str]:
+    """功能分类科目: code → name, from rules/subjects.csv."""
+    path = shipped_dir() / "subjects.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return {row["code"]: row["name"] for row in csv.DictReader(fh)}
+
+
+def resolve(raw: str, rules: Rules | None = None, rules_key: str | None = None) -> Referent:
+    """Clean the raw text before a number and find its concept.
+
+    Confidence is 1.0 when the whole cleaned referent is an alias, 0.8 when it ends with one (「辽宁省援藏资金」
+    does not; 「其他收入」 does), and 0.5 when an alias only occurs inside it."""
+    year_m = YEAR.search(raw)
+    year = int(year_m.group(1)) if year_m else None
+    text = clean(raw)
+    canon = canonical(text)
+    if not canon:
+        return Referent(text, None, 0.0, year)
+    best: tuple[float, str | None] = (0.0, None)
+    for alias, cid in _alias_index(rules_key):
+        if not alias or alias not in canon:
+            continue
+        if canon == alias:
+            return Referent(text, cid, 1.0, year)
+        score = 0.8 if canon.endswith(alias) else 0.5
+        if canon.endswith(alias + "支出") or canon.endswith(alias + "收入"):
+            score = 0.8
+        if score > best[0]:
+            best = (score, cid)
+    return Referent(text, best[1], best[0], year)
+
+
+def is_prior(context: str) -> bool:
+    return bool(PRIOR.search(context))
+
+
+def measure_of(context: str, default: str) -> str:
+    """budget / actual from the words right in front of a number, else the document's default."""
+    if ACTUAL_WORDS.search(context) and not re.search(r"年初预算|预算数为", context[-8:]):
+        return "actual"
+    if BUDGET_WORDS.search(context):
+        return "budget"
+    return default

@@ -1,0 +1,169 @@
+"""Table understanding: a :class:`~detector.model.Table` grid → an :class:`UnderstoodTable`.
+
+The table's identity among the standard 预算/决算 tables comes from its title (rules/tables.yaml), its unit from
+the ingested unit or a preamble cell, its header from :mod:`detector.tables.layout`, and its rows from
+:mod:`detector.tables.rows`. Every guess lowers the confidence that checks attach to their outcomes.
+"""
+
+from __future__ import annotations
+
+from detector.model import Document, Table
+from detector.rules import Rules
+from detector.tables.layout import read_layout
+from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
+from detector.tables.rows import code_of, is_total_label, outline, split_label
+from detector.tables.values import cell_value
+from detector.tables.vocab import Vocab, norm, vocab
+
+SIDE_WORDS = {"收入": "income", "支出": "expense"}
+
+
+def understand(table: Table, rules: Rules) -> UnderstoodTable:
+    """Read one table: identity, unit, header, columns (with roles), halves and data rows."""
+    v = vocab(rules)
+    rows = table.text_rows()
+    n_cols = table.n_cols
+    spec = v.identify(table.title or "")
+    lay = read_layout(rows, n_cols, v)
+    guesses = list(lay.guesses)
+    unit = table.unit or _unit(rows, lay.preamble, table.title or "", v)
+    halves = _halves(rows, lay, v, spec.side if spec else "")
+    if spec is None:
+        guesses.append("not a standard table")
+    if unit is None:
+        guesses.append("no unit")
+    for h in halves:
+        unknown = [c for c in h.columns if c.role is None]
+        if unknown:
+            guesses.append(f"columns without a known role: {', '.join('/'.join(c.path) or str(c.col) for c in unknown)}")
+    confidence = max(0.3, 1.0 - 0.15 * len(guesses))
+    return UnderstoodTable(
+        table=table,
+        identity=spec.id if spec else None,
+        name=spec.name if spec else None,
+        scope=spec.scope if spec else None,
+        side=spec.side if spec else "",
+        unit=unit,
+        scale=v.unit_scale(unit),
+        empty_is_zero=spec.empty_is_zero if spec else False,
+        header_rows=lay.header,
+        halves=halves,
+        total_concept=spec.total_concept if spec else None,
+        confidence=confidence,
+        guesses=guesses,
+    )
+
+
+def understand_document(doc: Document, rules: Rules) -> list[UnderstoodTable]:
+    return [understand(t, rules) for t in doc.tables]
+
+
+def standard_tables(doc: Document, rules: Rules) -> list[dict]:
+    """Per standard table found: identity, name, title, block, page and data-row count (a coverage listing)."""
+    out = []
+    for ut in understand_document(doc, rules):
+        if ut.identity is None:
+            continue
+        out.append(
+            {
+                "identity": ut.identity,
+                "name": ut.name,
+                "title": ut.title,
+                "block": ut.table.index,
+                "page": ut.table.page,
+                "rows": ut.n_data_rows(),
+                "unit": ut.unit,
+                "confidence": round(ut.confidence, 2),
+            }
+        )
+    return out
+
+
+def value_at(ut: UnderstoodTable, row: int, col: int, rules: Rules) -> Value | None:
+    """The amount in a cell, with the table's empty-is-zero convention applied."""
+    v = vocab(rules)
+    return cell_value(ut.text(row, col), ut.empty_is_zero, v.words("zero_marks"), ut.unit or "", ut.scale)
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+
+def _unit(rows: list[list[str]], preamble: list[int], title: str, v: Vocab) -> str | None:
+    for text in [title, *("".join(rows[r]) for r in preamble)]:
+        m = v.unit_re.search(norm(text))
+        if m:
+            return m.group(1)
+    return None
+
+
+def _halves(rows: list[list[str]], lay, v: Vocab, table_side: str) -> list[Half]:
+    kinds = lay.kinds
+    labels = [c for c, k in enumerate(kinds) if k == "label"]
+    starts: list[int] = []
+    for c in labels:
+        # a label column after value columns starts a new half (收入 | 支出 side by side)
+        if not starts or any(kinds[x] == "value" for x in range(starts[-1], c)):
+            start = c - 1 if c > 0 and kinds[c - 1] == "code" else c
+            starts.append(start)
+    if not starts:
+        starts = [0]
+    starts[0] = 0
+    bounds = list(zip(starts, [*starts[1:], len(kinds)], strict=False))
+    halves = []
+    for a, b in bounds:
+        cols = range(a, b)
+        top = {lay.paths[c][0] for c in cols if lay.paths[c]}
+        name = next((t for t in top if t in SIDE_WORDS), "") if len(bounds) > 1 else ""
+        side = SIDE_WORDS.get(name, "" if table_side == "both" else table_side)
+        columns = [_column(c, lay.paths[c], v) for c in cols if kinds[c] == "value"]
+        code_col = next((c for c in cols if kinds[c] == "code"), None)
+        label_col = next((c for c in cols if kinds[c] == "label"), None)
+        half = Half(name=name, side=side, columns=columns, rows=[], code_col=code_col, label_col=label_col)
+        half.rows = _rows(rows, lay.data_start, half, v)
+        halves.append(half)
+    return halves
+
+
+def _column(col: int, path: tuple[str, ...], v: Vocab) -> Column:
+    head = path[-1] if path else ""
+    spec = v.role_of(head)
+    joined = "".join(path)
+    if spec is not None:
+        for w in spec.words:
+            joined = joined.replace(norm(w), "")
+    non_add = any(w in joined for w in v.words("non_additive_words"))
+    if spec is None:
+        return Column(col=col, path=path, additive=not non_add)
+    return Column(
+        col=col,
+        path=path,
+        role=spec.role,
+        scope=spec.scope,
+        total=spec.total,
+        additive=spec.additive and not non_add,
+        period=spec.period,
+        concept=spec.concept,
+    )
+
+
+def _rows(rows: list[list[str]], start: int, half: Half, v: Vocab) -> list[Row]:
+    out: list[Row] = []
+    for r in range(start, len(rows)):
+        cells = rows[r]
+        raw = cells[half.label_col] if half.label_col is not None and half.label_col < len(cells) else ""
+        code = code_of(cells[half.code_col]) if half.code_col is not None and half.code_col < len(cells) else None
+        inline, label = split_label(raw)
+        code = code or inline
+        has_value = any(c.col < len(cells) and norm(cells[c.col]) for c in half.columns)
+        if not norm(label) and not code and not has_value:
+            continue
+        row = Row(row=r, label=" ".join(label.split()), label_col=half.label_col, code=code)
+        row.is_total = not code and (is_total_label(label, v) or (not norm(label) and half.label_col is None))
+        if code:
+            row.level = {3: 1, 5: 2, 7: 3}[len(code)]
+        out.append(row)
+    outline(out, v)
+    return out
+
+
+__all__ = ["understand", "understand_document", "standard_tables", "value_at", "UnderstoodTable", "Column", "Half", "Row"]

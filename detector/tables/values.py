@@ -1,0 +1,63 @@
+"""Amount cells → quantities with their rounding interval.
+
+Why here and small: a table cell holds one bare figure in the table's unit (no 万元 suffix, thousands commas,
+maybe a minus sign), so reading it needs none of the narrative number grammar. A figure written with d decimals
+stands for ±0.5·10^-d; an empty cell read as 0 by the table's convention is exact.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import regex as re
+
+from detector.model import Quantity
+from detector.tables.model import Value
+
+_AMOUNT_RE = re.compile(r"^[-−－]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^[-−－]?\d+(?:\.\d+)?$")
+
+
+def parse_amount(text: str, unit: str = "", scale: int | None = None) -> Quantity | None:
+    """A table cell's figure, or None when the cell is not a bare amount (text, percent, code, date)."""
+    t = "".join((text or "").split())
+    if not _AMOUNT_RE.match(t):
+        return None
+    digits = t.replace(",", "").replace("−", "-").replace("－", "-")
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:
+        return None
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    half = Decimal(5) * Decimal(10) ** (-decimals - 1)
+    return Quantity(
+        value=value, unit=unit, kind="amount", scale=Decimal(scale or 1), text=text.strip(), half_ulp=half
+    )
+
+
+def zero(unit: str = "", scale: int | None = None) -> Quantity:
+    """The exact zero an empty cell stands for under the empty-is-zero convention."""
+    return Quantity(value=Decimal(0), unit=unit, kind="amount", scale=Decimal(scale or 1), text="", half_ulp=Decimal(0))
+
+
+def cell_value(text: str, empty_is_zero: bool, zero_marks: list[str], unit: str = "", scale: int | None = None) -> Value | None:
+    """The value of an amount cell: its figure, 0 for an empty/dash cell when the convention allows, else None."""
+    q = parse_amount(text, unit, scale)
+    if q is not None:
+        return Value(q, written=True)
+    t = "".join((text or "").split())
+    if empty_is_zero and t in zero_marks:
+        return Value(zero(unit, scale), written=bool(t))
+    return None
+
+
+def fmt(value: Decimal, decimals: int) -> str:
+    """A computed figure written with as many decimals as its operands (34.23 + 771.28 → 805.51)."""
+    q = Decimal(1).scaleb(-decimals) if decimals > 0 else Decimal(1)
+    return f"{value.quantize(q):f}"
+
+
+def decimals_of(q: Quantity) -> int:
+    """How many decimals a quantity was written with (0 for an empty cell read as 0)."""
+    if q.half_ulp == 0:
+        return 0
+    return max(0, -(q.half_ulp * 2).adjusted())

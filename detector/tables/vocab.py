@@ -1,0 +1,129 @@
+"""The table vocabulary of ``rules/tables.yaml``, read once per Rules object.
+
+Why typed entries in one list: the rules loader concatenates a user's lists over the shipped ones, so a user can
+add a column word or a table layout with one more entry, without repeating the shipped file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex as re
+
+from detector.rules import Rules
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    role: str
+    words: tuple[str, ...]
+    total: bool = False
+    additive: bool = True
+    scope: str | None = None
+    period: str = "current"
+    concept: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str
+    name: str
+    titles: tuple[re.Pattern, ...]
+    scope: str = "all"
+    side: str = ""
+    halves: bool = False
+    empty_is_zero: bool = True
+    total_concept: str | None = None
+    codes: str = "functional"
+
+
+@dataclass
+class Vocab:
+    settings: dict
+    roles: list[RoleSpec]
+    tables: list[TableSpec]
+    unit_re: re.Pattern = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unit_re = re.compile(self.settings.get("unit_pattern", r"单位[:：]\s*(万元|千元|亿元|元)"))
+
+    def words(self, key: str) -> list[str]:
+        return [str(w) for w in self.settings.get(key, [])]
+
+    def unit_scale(self, unit: str | None) -> int | None:
+        return self.settings.get("units", {}).get(unit) if unit else None
+
+    def identify(self, title: str) -> TableSpec | None:
+        """The first standard table whose title pattern matches (spaces removed)."""
+        t = norm(title)
+        for spec in self.tables:
+            if any(p.search(t) for p in spec.titles):
+                return spec
+        return None
+
+    def role_of(self, header: str) -> RoleSpec | None:
+        """The role whose word matches the header best: an exact match first, then the longest contained word."""
+        h = norm(header)
+        if not h:
+            return None
+        best: tuple[int, RoleSpec] | None = None
+        for spec in self.roles:
+            for w in spec.words:
+                w = norm(w)
+                if h == w:
+                    return spec
+                if w in h and (best is None or len(w) > best[0]):
+                    best = (len(w), spec)
+        return best[1] if best else None
+
+
+def norm(text: str) -> str:
+    """Header/label text without whitespace (PDF and word-processor exports break words with spaces)."""
+    return "".join((text or "").split())
+
+
+_CACHE: dict[int, Vocab] = {}
+
+
+def vocab(rules: Rules) -> Vocab:
+    key = id(rules)
+    if key not in _CACHE:
+        _CACHE[key] = _build(rules.tables)
+    return _CACHE[key]
+
+
+def _build(entries: list[dict]) -> Vocab:
+    settings: dict = {}
+    roles: list[RoleSpec] = []
+    tables: dict[str, TableSpec] = {}
+    for e in entries:
+        if not isinstance(e, dict):
+            continue
+        if "settings" in e:
+            for k, v in (e["settings"] or {}).items():
+                settings[k] = settings.get(k, []) + v if isinstance(v, list) and k in settings else v
+        elif "column_role" in e:
+            roles.append(
+                RoleSpec(
+                    role=e["column_role"],
+                    words=tuple(str(w) for w in e.get("words", [])),
+                    total=bool(e.get("total", False)),
+                    additive=bool(e.get("additive", True)),
+                    scope=e.get("scope"),
+                    period=e.get("period", "current"),
+                    concept=e.get("concept"),
+                )
+            )
+        elif "table" in e:
+            tables[e["table"]] = TableSpec(
+                id=e["table"],
+                name=e.get("name", e["table"]),
+                titles=tuple(re.compile(p) for p in e.get("titles", [])),
+                scope=e.get("scope", "all"),
+                side=e.get("side", ""),
+                halves=bool(e.get("halves", False)),
+                empty_is_zero=bool(e.get("empty_is_zero", True)),
+                total_concept=e.get("total_concept"),
+                codes=e.get("codes", "functional"),
+            )
+    return Vocab(settings=settings, roles=roles, tables=list(tables.values()))

@@ -1,0 +1,347 @@
+"""Ruling lines + glyphs → table grids; title and unit from the lines above; tables continued across pages
+merged back into one.
+
+Why ruling lines: every standard table in these disclosures (Word, WPS and Excel exports alike) is drawn with
+cell borders. The borders say exactly where each cell is, so a label wrapped onto two lines inside its cell
+("九、医疗卫生与计划生育支" / "出") or a number the layout pushed onto the next line stays in its cell, a
+side-by-side 收入 | 支出 layout stays one grid with aligned columns, and merged cells are seen as missing
+borders. Text-alignment guessing (what makes PDF tables "shift rows") is not needed for ruled tables.
+
+Grid convention (shared with the other readers): a merged cell's text sits in its top-left position, the
+positions it covers are ``Cell(merged=True, text="")``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import regex as re
+
+from detector.ingest.grid import UNIT_RE
+from detector.ingest.pdf_layout import Line, glyph_text, group_lines, join_lines
+from detector.ingest.pdf_page import Glyph, Ruling
+from detector.model import Cell, Table
+
+SNAP = 2.0  # rulings closer than this (points) are the same line (double borders, rounding in exports)
+# Grid lines closer than this are one boundary: no text fits in a 6-point sliver, and Word draws the border of
+# a cell 5.4 points off its neighbour's when rows have slightly different cell widths (jagged columns).
+MIN_BAND = 6.0
+GAP = 2.5  # collinear pieces closer than this are one line (Word draws a border per cell)
+MIN_TABLE_W = 40.0
+MIN_TABLE_H = 12.0
+TITLE_REACH = 110.0  # how far above a table (points) its title and unit lines may sit
+
+NOTE_RE = re.compile(r"^\s*(?:部门|单位名称|编制单位|填报单位|预算单位)[:：]|^\s*表\s*[一二三四五六七八九十\d]+[-—－]?\d*\s*$")
+TITLE_RE = re.compile(r"表\s*(?:[（(][^)）]*[)）])?\s*$|表[一二三四五六七八九十\d]|情况表|总表|明细表")
+
+
+@dataclass
+class Frame:
+    """One connected set of rulings: the skeleton of a table."""
+
+    xs: list[float]
+    ys: list[float]
+    h: list[Ruling]
+    v: list[Ruling]
+    x_spans: list[tuple[float, float]] = field(default_factory=list)  # positions merged into each xs line
+    y_spans: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
+
+    def contains(self, g: Glyph, tol: float = 1.0) -> bool:
+        x0, top, x1, bottom = self.bbox
+        return x0 - tol <= g.cx <= x1 + tol and top - tol <= g.cy <= bottom + tol
+
+
+@dataclass
+class Draft:
+    """A table found on one page, before titles are attached and continuations merged."""
+
+    page: int
+    top: float
+    bottom: float
+    rows: list[list[Cell]]
+    col_edges: list[tuple[float, float]]  # x-extent of each kept column, to align continuations
+    title: str | None = None
+    unit: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------- frames
+
+
+def find_frames(rulings: list[Ruling]) -> list[Frame]:
+    """Group rulings into connected skeletons with at least two rows and two columns."""
+    hs = _merge([r for r in rulings if r.horizontal])
+    vs = _merge([r for r in rulings if not r.horizontal])
+    if len(hs) < 2 or len(vs) < 2:
+        return []
+    parent = list(range(len(hs) + len(vs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, h in enumerate(hs):
+        for j, v in enumerate(vs):
+            if h.lo - SNAP <= v.pos <= h.hi + SNAP and v.lo - SNAP <= h.pos <= v.hi + SNAP:
+                a, b = find(i), find(len(hs) + j)
+                if a != b:
+                    parent[a] = b
+    groups: dict[int, tuple[list[Ruling], list[Ruling]]] = {}
+    for i, h in enumerate(hs):
+        groups.setdefault(find(i), ([], []))[0].append(h)
+    for j, v in enumerate(vs):
+        groups.setdefault(find(len(hs) + j), ([], []))[1].append(v)
+    frames = []
+    for gh, gv in groups.values():
+        if len(gh) < 2 or len(gv) < 2:
+            continue
+        x_spans = _cluster([v.pos for v in gv] + [min(h.lo for h in gh), max(h.hi for h in gh)])
+        y_spans = _cluster([h.pos for h in gh] + [min(v.lo for v in gv), max(v.hi for v in gv)])
+        xs = [(lo + hi) / 2 for lo, hi in x_spans]
+        ys = [(lo + hi) / 2 for lo, hi in y_spans]
+        if len(xs) < 2 or len(ys) < 2 or len(xs) + len(ys) < 5:
+            continue  # a single box: a page border, a framed note or heading, never a table
+        if xs[-1] - xs[0] < MIN_TABLE_W or ys[-1] - ys[0] < MIN_TABLE_H:
+            continue
+        frames.append(Frame(xs=xs, ys=ys, h=gh, v=gv, x_spans=x_spans, y_spans=y_spans))
+    # Smallest first, so a glyph is given to the innermost frame that contains it.
+    frames.sort(key=lambda f: (f.xs[-1] - f.xs[0]) * (f.ys[-1] - f.ys[0]))
+    return frames
+
+
+def _merge(segs: list[Ruling]) -> list[Ruling]:
+    """Snap rulings at nearly the same position together and join collinear pieces that touch."""
+    out: list[Ruling] = []
+    segs = sorted(segs, key=lambda r: r.pos)
+    i = 0
+    while i < len(segs):
+        j = i
+        while j + 1 < len(segs) and segs[j + 1].pos - segs[i].pos <= SNAP:
+            j += 1
+        group = sorted(segs[i : j + 1], key=lambda r: r.lo)
+        pos = sum(r.pos for r in group) / len(group)
+        lo, hi = group[0].lo, group[0].hi
+        for r in group[1:]:
+            if r.lo <= hi + GAP:
+                hi = max(hi, r.hi)
+            else:
+                out.append(Ruling(group[0].horizontal, pos, lo, hi))
+                lo, hi = r.lo, r.hi
+        out.append(Ruling(group[0].horizontal, pos, lo, hi))
+        i = j + 1
+    return out
+
+
+def _cluster(values: list[float]) -> list[tuple[float, float]]:
+    """Chain positions less than MIN_BAND apart into one grid line, returned as its (lowest, highest)."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][1] <= MIN_BAND:
+            out[-1][1] = v
+        else:
+            out.append([v, v])
+    return [(lo, hi) for lo, hi in out]
+
+
+# -------------------------------------------------------------------------------------------------- grids
+
+
+def build_draft(frame: Frame, glyphs: list[Glyph], page: int) -> Draft | None:
+    """Fill a frame's cells with the glyphs inside them; merged cells are atoms with no border between."""
+    xs, ys = frame.xs, frame.ys
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)  # the root is always the top-left atom
+
+    v_at = _by_position(frame.v, frame.x_spans)
+    h_at = _by_position(frame.h, frame.y_spans)
+    for r in range(n_rows):
+        ymid = (ys[r] + ys[r + 1]) / 2
+        for c in range(n_cols):
+            xmid = (xs[c] + xs[c + 1]) / 2
+            if c + 1 < n_cols and not _covers(v_at.get(c + 1, ()), ymid):
+                union(r * n_cols + c, r * n_cols + c + 1)
+            if r + 1 < n_rows and not _covers(h_at.get(r + 1, ()), xmid):
+                union(r * n_cols + c, (r + 1) * n_cols + c)
+
+    content: dict[int, list[Glyph]] = {}
+    for g in glyphs:
+        r = min(max(bisect_right(ys, g.cy) - 1, 0), n_rows - 1)
+        c = min(max(bisect_right(xs, g.cx) - 1, 0), n_cols - 1)
+        content.setdefault(find(r * n_cols + c), []).append(g)
+
+    texts = [[""] * n_cols for _ in range(n_rows)]
+    merged = [[False] * n_cols for _ in range(n_rows)]
+    for atom in range(n_rows * n_cols):
+        root = find(atom)
+        if root != atom:
+            merged[atom // n_cols][atom % n_cols] = True
+        elif atom in content:
+            texts[atom // n_cols][atom % n_cols] = cell_text(content[atom])
+
+    keep_rows = [r for r in range(n_rows) if any(texts[r])]
+    keep_cols = [c for c in range(n_cols) if any(texts[r][c] for r in range(n_rows))]
+    if not keep_rows or len(keep_cols) < 1:
+        return None
+    rows = [
+        [Cell(row=i, col=j, text=texts[r][c], page=page, merged=merged[r][c] and not texts[r][c])
+         for j, c in enumerate(keep_cols)]
+        for i, r in enumerate(keep_rows)
+    ]
+    edges = [(xs[c], xs[c + 1]) for c in keep_cols]
+    return Draft(page=page, top=ys[0], bottom=ys[-1], rows=rows, col_edges=edges)
+
+
+def _by_position(rulings: list[Ruling], spans: list[tuple[float, float]]) -> dict[int, list[Ruling]]:
+    """Index rulings by the grid line they were merged into."""
+    out: dict[int, list[Ruling]] = {}
+    los = [lo for lo, _ in spans]
+    for r in rulings:
+        k = bisect_right(los, r.pos + SNAP) - 1
+        if k >= 0 and r.pos <= spans[k][1] + SNAP:
+            out.setdefault(k, []).append(r)
+    return out
+
+
+def _covers(rulings: list[Ruling] | tuple, at: float) -> bool:
+    return any(r.lo - 1.0 <= at <= r.hi + 1.0 for r in rulings)
+
+
+def cell_text(glyphs: list[Glyph]) -> str:
+    """A cell's text: its lines joined without a break, so a wrapped label or a number pushed to the next
+    line is one string again; spaces between Chinese characters (justified cells) are dropped."""
+    lines = group_lines(glyphs)
+    text = join_lines([glyph_text(ln.glyphs) for ln in lines])
+    return re.sub(r"(?<=[\p{Han}])\s+(?=[\p{Han}])", "", text).strip()
+
+
+# --------------------------------------------------------------------------------------- titles and units
+
+
+def attach_heading(draft: Draft, above: list[Line]) -> list[Line]:
+    """Take the table's title, unit and note lines from the lines just above it (closest first); return the
+    lines consumed, which then are not narrative. Scanning stops at the first line that is none of these."""
+    consumed: list[Line] = []
+    for ln in sorted(above, key=lambda q: -q.bottom):
+        if draft.top - ln.bottom > TITLE_REACH:
+            break
+        text = ln.text.strip()
+        unit = UNIT_RE.search(text)
+        if unit or NOTE_RE.search(text):
+            if unit and draft.unit is None:
+                draft.unit = unit.group(1)
+            rest = UNIT_RE.sub("", text).strip(" （()）")
+            if rest and not _is_title(rest):
+                draft.notes.append(text)
+            elif rest and draft.title is None:
+                draft.title = rest
+            consumed.append(ln)
+            continue
+        if draft.title is None and _is_title(text):
+            draft.title = text
+            consumed.append(ln)
+            continue
+        break
+    if draft.unit is None:
+        for row in draft.rows[:3]:
+            for cell in row:
+                m = UNIT_RE.search(cell.text)
+                if m:
+                    draft.unit = m.group(1)
+                    break
+            if draft.unit:
+                break
+    return consumed
+
+
+def _is_title(text: str) -> bool:
+    return 3 <= len(text) <= 80 and text[-1] not in "。；;，," and bool(TITLE_RE.search(text))
+
+
+# ------------------------------------------------------------------------------------------ continuations
+
+
+def continues(prev: Draft, draft: Draft) -> bool:
+    """Is ``draft`` the rest of ``prev`` on the next page? Only when nothing but running heads sits between
+    them, ``draft`` has no title of its own (or repeats ``prev``'s), and its columns line up with ``prev``'s."""
+    if draft.page != prev.page + 1:
+        return False
+    if draft.title is not None and draft.title != prev.title:
+        return False
+    return column_map(prev, draft) is not None
+
+
+def column_map(prev: Draft, draft: Draft) -> list[int] | None:
+    """For each column of ``draft``, the column of ``prev`` it continues: by position when the widths line
+    up, else by index when both have as many columns; None when neither holds."""
+    mapping: list[int] = []
+    for lo, hi in draft.col_edges:
+        best, best_overlap = -1, 0.0
+        for k, (plo, phi) in enumerate(prev.col_edges):
+            overlap = min(hi, phi) - max(lo, plo)
+            if overlap > best_overlap:
+                best, best_overlap = k, overlap
+        if best < 0 or best_overlap < 0.5 * min(hi - lo, prev.col_edges[best][1] - prev.col_edges[best][0]):
+            mapping = []
+            break
+        mapping.append(best)
+    if mapping and len(set(mapping)) == len(mapping):
+        return mapping
+    if len(draft.col_edges) == len(prev.col_edges):
+        return list(range(len(prev.col_edges)))
+    return None
+
+
+def merge_into(prev: Draft, draft: Draft) -> None:
+    """Append ``draft``'s rows to ``prev``, dropping the header rows it repeats."""
+    mapping = column_map(prev, draft) or list(range(len(draft.col_edges)))
+    width = len(prev.col_edges)
+    rows = [_remap(row, mapping, width, draft.page) for row in draft.rows]
+    head = 0
+    while head < len(rows) - 1 and head < len(prev.rows) and _texts(rows[head]) == _texts(prev.rows[head]):
+        head += 1
+    for row in rows[head:]:
+        r = len(prev.rows)
+        for cell in row:
+            cell.row = r
+        prev.rows.append(row)
+    prev.bottom = draft.bottom
+    prev.notes.extend(n for n in draft.notes if n not in prev.notes)
+    if prev.unit is None:
+        prev.unit = draft.unit
+
+
+def _remap(row: list[Cell], mapping: list[int], width: int, page: int) -> list[Cell]:
+    out = [Cell(row=0, col=c, text="", page=page) for c in range(width)]
+    for cell, target in zip(row, mapping, strict=False):
+        if cell.text and out[target].text:
+            out[target].text += cell.text
+        elif cell.text or not out[target].text:
+            out[target] = Cell(row=0, col=target, text=cell.text, page=cell.page, merged=cell.merged)
+    return out
+
+
+def _texts(row: list[Cell]) -> list[str]:
+    return ["".join(c.text.split()) for c in row]
+
+
+def to_table(draft: Draft, index: int, file: str) -> Table:
+    return Table(index=index, rows=draft.rows, title=draft.title, file=file, page=draft.page, unit=draft.unit,
+                 notes=list(draft.notes))

@@ -1,0 +1,234 @@
+"""HTML fragments for one finding: its sentence with the numbers marked, the arithmetic, the table cell in its table.
+
+Why shared: the single-file report and the review app show a finding the same way, so an auditor who learned
+one reads the other. Every piece of document text goes through :func:`html.escape` here and nowhere else
+builds markup from document text — a document containing ``<script>`` stays text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from html import escape
+
+import regex as re
+
+from detector.model import Document, Paragraph, Table
+from detector.report.results import difference, finding_page, finding_values
+from detector.report.rule_pages import anchor
+
+SEVERITY_LABEL = {"error": "错误 error", "warning": "警告 warning", "info": "提示 info"}
+TABLE_WINDOW = 5  # rows shown on each side of the highlighted cell; the head rows are always shown
+HEAD_ROWS = 3
+
+
+def _norm(text: str) -> str:
+    return "".join(text.split())
+
+
+def _value_pattern(value: str) -> re.Pattern | None:
+    """A pattern for a number as written that tolerates thousands separators either way (1,226.42 ↔ 1226.42)
+    and never matches inside a longer number (26.42 is not marked inside 1226.42)."""
+    core = value.strip().rstrip("%％").replace(",", "").replace("，", "").lstrip("+")
+    if not re.search(r"\d", core):
+        return None
+    body = "".join(re.escape(ch) + ("[,，]?" if ch.isdigit() else "") for ch in core)
+    pct = "[%％]?" if value.strip().endswith(("%", "％")) else ""
+    return re.compile(rf"(?<![\d.]){body}{pct}(?![\d]|\.\d)")
+
+
+def mark_values(text: str, values: list[str]) -> tuple[str, int]:
+    """Escape ``text`` and wrap each occurrence of the given numbers in ``<mark>``; returns (html, marks)."""
+    spans: list[tuple[int, int]] = []
+    for value in sorted(set(values), key=len, reverse=True):
+        pattern = _value_pattern(value)
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            if all(m.end() <= s or m.start() >= e for s, e in spans):
+                spans.append((m.start(), m.end()))
+    spans.sort()
+    out, pos = [], 0
+    for s, e in spans:
+        out.append(escape(text[pos:s]))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
+        pos = e
+    out.append(escape(text[pos:]))
+    return "".join(out), len(spans)
+
+
+# -------------------------------------------------------------------------------------------- locating
+
+
+def find_paragraph(doc: Document, ev: dict) -> Paragraph | None:
+    """The paragraph holding the evidence sentence: the recorded block when its text still contains the
+    sentence, else the first paragraph that does (a re-ingestion may number blocks differently)."""
+    want = _norm(str(ev.get("text", "")))
+    if not want:
+        return None
+    block = ev.get("block")
+    if isinstance(block, int) and 0 <= block < len(doc.blocks):
+        b = doc.blocks[block]
+        if isinstance(b, Paragraph) and want in _norm(b.text):
+            return b
+    return next((p for p in doc.paragraphs if want in _norm(p.text)), None)
+
+
+def find_table(doc: Document, ev: dict) -> Table | None:
+    """The table an evidence cell refers to: the recorded block if it is a table of that title, else the
+    table of that title, else the recorded block if it is a table at all."""
+    title = ev.get("table")
+    block = ev.get("block")
+    b = doc.blocks[block] if isinstance(block, int) and 0 <= block < len(doc.blocks) else None
+    if isinstance(b, Table) and (not title or b.title == title):
+        return b
+    if title:
+        match = next((t for t in doc.tables if t.title == title), None)
+        if match is not None:
+            return match
+    return b if isinstance(b, Table) else None
+
+
+def _sentence_span(para: Paragraph, ev: dict) -> tuple[int, int] | None:
+    text = str(ev.get("text", ""))
+    i = para.text.find(text) if text else -1
+    if i >= 0:
+        return i, i + len(text)
+    s, e = ev.get("start"), ev.get("end")
+    if (isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(para.text)
+            and _norm(para.text[s:e]) == _norm(text)):
+        return s, e
+    return None
+
+
+# ------------------------------------------------------------------------------------------- rendering
+
+
+def sentence_html(ev: dict, values: list[str], doc: Document | None, context: int = 0) -> tuple[str, int]:
+    """The evidence sentence with its numbers marked, inside its paragraph when the source is available;
+    ``context`` paragraphs before and after are shown dimmed (the review app shows one on each side)."""
+    para = find_paragraph(doc, ev) if doc is not None else None
+    text = str(ev.get("text", ""))
+    if para is None:
+        body, marks = mark_values(text, values)
+        return f'<blockquote class="evidence"><span class="sentence">{body}</span></blockquote>', marks
+    span = _sentence_span(para, ev)
+    if span is None:
+        body, marks = mark_values(text, values)
+        inner = f'<span class="sentence">{body}</span>'
+    else:
+        body, marks = mark_values(para.text[span[0]:span[1]], values)
+        inner = (escape(para.text[: span[0]]) + f'<span class="sentence">{body}</span>'
+                 + escape(para.text[span[1]:]))
+    before, after = _neighbours(doc, para, context) if doc is not None else ([], [])
+    ctx_b = "".join(f'<p class="context">{escape(p.text)}</p>' for p in before)
+    ctx_a = "".join(f'<p class="context">{escape(p.text)}</p>' for p in after)
+    return f'<blockquote class="evidence">{ctx_b}<p>{inner}</p>{ctx_a}</blockquote>', marks
+
+
+def _neighbours(doc: Document, para: Paragraph, n: int) -> tuple[list[Paragraph], list[Paragraph]]:
+    if n <= 0:
+        return [], []
+    paras = doc.paragraphs
+    i = next((k for k, p in enumerate(paras) if p is para), None)
+    if i is None:
+        return [], []
+    return paras[max(0, i - n): i], paras[i + 1: i + 1 + n]
+
+
+def table_html(table: Table, cell: tuple[int, int] | None, values: list[str]) -> tuple[str, int]:
+    """The table around ``cell`` (head rows plus a window of rows), the cell highlighted and its numbers
+    marked; rows left out are shown as one '…' row so the reader knows the table goes on."""
+    row_at = cell[0] if cell else 0
+    keep = set(range(min(HEAD_ROWS, table.n_rows)))
+    keep |= set(range(max(0, row_at - TABLE_WINDOW), min(table.n_rows, row_at + TABLE_WINDOW + 1)))
+    ncols = max(table.n_cols, 1)
+    title = f"<caption>{escape(table.title)}</caption>" if table.title else ""
+    rows_html, marks, last = [], 0, -1
+    for r in sorted(keep):
+        if r != last + 1:
+            rows_html.append(f'<tr class="gap"><td colspan="{ncols}">…</td></tr>')
+        last = r
+        cells = []
+        for c in table.rows[r]:
+            if c.merged:
+                continue
+            if cell and (c.row, c.col) == tuple(cell):
+                body, k = mark_values(c.text, values)
+                marks += k
+                if k == 0:  # the cell itself is the number in question
+                    body, marks = f"<mark>{escape(c.text)}</mark>", marks + 1
+                cells.append(f'<td class="hit">{body}</td>')
+            else:
+                cells.append(f"<td>{escape(c.text)}</td>")
+        cls = ' class="hit-row"' if cell and r == row_at else ""
+        rows_html.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    if last < table.n_rows - 1:
+        rows_html.append(f'<tr class="gap"><td colspan="{ncols}">…</td></tr>')
+    unit = f'<p class="unit">单位：{escape(table.unit)}</p>' if table.unit else ""
+    return f'<div class="table-wrap">{unit}<table class="doc-table">{title}{"".join(rows_html)}</table></div>', marks
+
+
+def evidence_html(ev: dict, values: list[str], doc: Document | None, context: int = 0) -> tuple[str, int]:
+    """One evidence item: a table cell in its table when the source has it, else the sentence."""
+    cell = ev.get("cell")
+    if cell and doc is not None:
+        table = find_table(doc, ev)
+        if table is not None and 0 <= cell[0] < table.n_rows:
+            where = f'<p class="where">表格单元 table cell：{escape(str(ev.get("text", "")))}</p>'
+            body, marks = table_html(table, (int(cell[0]), int(cell[1])), values)
+            return where + body, marks
+    return sentence_html(ev, values, doc, context)
+
+
+def arithmetic_html(finding: dict) -> str:
+    """The arithmetic written out: formula, the stated and the computed values and their difference."""
+    stated, expected = str(finding.get("stated", "")), str(finding.get("expected", ""))
+    rows = []
+    if finding.get("formula"):
+        rows.append(("公式 formula", str(finding["formula"])))
+    rows.append(("文中 stated", stated))
+    rows.append(("计算 computed", expected))
+    diff = difference(stated, expected)
+    if diff:
+        rows.append(("差额 difference", diff))
+    items = "".join(f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in rows)
+    return f'<dl class="arith">{items}</dl>'
+
+
+def finding_html(finding: dict, doc: Document | None, rule_href: str | None = None, context: int = 0,
+                 extra: str = "") -> tuple[str, int]:
+    """A finding card. ``rule_href`` links the rule id (default: the anchor in the same file); ``extra`` is
+    trusted markup appended by the caller (the review app's verdict controls). Returns (html, marks)."""
+    sev = str(finding.get("severity", "info"))
+    rule = str(finding.get("rule", ""))
+    href = rule_href if rule_href is not None else "#" + anchor(rule)
+    values = finding_values(finding)
+    page = finding_page(finding)
+    evid, marks = [], 0
+    for ev in finding.get("evidence") or []:
+        if not isinstance(ev, dict):
+            continue
+        ev_values = [str(v) for v in ev.get("values") or []] or values
+        body, k = evidence_html(ev, ev_values, doc, context)
+        evid.append(body)
+        marks += k
+    fp = str(finding.get("fingerprint", ""))
+    head = (
+        f'<header><span class="sev sev-{escape(sev)}">{escape(SEVERITY_LABEL.get(sev, sev))}</span> '
+        f'<a class="rule-link" href="{escape(href)}"><code>{escape(rule)}</code></a> '
+        f'<span class="kind">{escape(str(finding.get("kind", "")))}</span> '
+        f'<span class="page">{"第 " + escape(str(page)) + " 页" if page is not None else "页码未知"}</span> '
+        f'<span class="conf">置信度 {escape(str(finding.get("confidence", "")))}</span></header>'
+    )
+    msg = f'<p class="message">{escape(str(finding.get("message", "")))}</p>'
+    card = (
+        f'<article class="finding sev-{escape(sev)}" id="f-{escape(fp)}" data-fingerprint="{escape(fp)}" '
+        f'data-severity="{escape(sev)}" data-rule="{escape(rule)}">{head}{msg}{arithmetic_html(finding)}'
+        f'{"".join(evid)}<footer class="fp">指纹 fingerprint <code>{escape(fp)}</code></footer>{extra}</article>'
+    )
+    return card, marks
+
+
+def doc_anchor(doc: str) -> str:
+    """An HTML id for a document: ids are paths with any characters, so a short hash keeps anchors safe."""
+    return "doc-" + hashlib.sha1(doc.encode("utf-8")).hexdigest()[:12]

@@ -13,6 +13,8 @@ from detector.errors import GoujiError
 # Modules with a ``register(subparsers)`` function, in the order their commands appear in --help.
 COMMAND_MODULES = [
     "detector.commands",
+    "detector.report.cli",
+    "detector.review.cli",
 ]
 
 DESCRIPTION = """\

@@ -49,6 +49,7 @@ def understand(table: Table, rules: Rules) -> UnderstoodTable:
         header_rows=lay.header,
         halves=halves,
         total_concept=spec.total_concept if spec else None,
+        grand_concept=spec.grand_concept if spec else None,
         confidence=confidence,
         guesses=guesses,
     )

@@ -78,6 +78,7 @@ class UnderstoodTable:
     header_rows: list[int]
     halves: list[Half]
     total_concept: str | None = None
+    grand_concept: str | None = None
     confidence: float = 1.0
     guesses: list[str] = field(default_factory=list)
 

@@ -1,37 +1,27 @@
 """Amount cells → quantities with their rounding interval.
 
-Why here and small: a table cell holds one bare figure in the table's unit (no 万元 suffix, thousands commas,
-maybe a minus sign), so reading it needs none of the narrative number grammar. A figure written with d decimals
-stands for ±0.5·10^-d; an empty cell read as 0 by the table's convention is exact.
+Why a thin layer over :func:`detector.numbers.parse_number`: a table cell holds one bare figure whose unit and
+scale come from the table (单位：万元), not from the cell. A figure written with d decimals stands for ±0.5·10^-d;
+an empty cell read as 0 by the table's convention is exact.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
-import regex as re
+from dataclasses import replace
+from decimal import Decimal
 
 from detector.model import Quantity
+from detector.numbers import parse_number
 from detector.tables.model import Value
-
-_AMOUNT_RE = re.compile(r"^[-−－]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^[-−－]?\d+(?:\.\d+)?$")
 
 
 def parse_amount(text: str, unit: str = "", scale: int | None = None) -> Quantity | None:
-    """A table cell's figure, or None when the cell is not a bare amount (text, percent, code, date)."""
-    t = "".join((text or "").split())
-    if not _AMOUNT_RE.match(t):
+    """A table cell's figure in the table's unit, or None when the cell is not a bare amount (text, percent,
+    code-like label, date)."""
+    q = parse_number(text or "")
+    if q is None or q.kind != "amount" or q.unit:
         return None
-    digits = t.replace(",", "").replace("−", "-").replace("－", "-")
-    try:
-        value = Decimal(digits)
-    except InvalidOperation:
-        return None
-    decimals = len(digits.split(".")[1]) if "." in digits else 0
-    half = Decimal(5) * Decimal(10) ** (-decimals - 1)
-    return Quantity(
-        value=value, unit=unit, kind="amount", scale=Decimal(scale or 1), text=text.strip(), half_ulp=half
-    )
+    return replace(q, unit=unit, scale=Decimal(scale or 1))
 
 
 def zero(unit: str = "", scale: int | None = None) -> Quantity:

@@ -34,6 +34,7 @@ class TableSpec:
     halves: bool = False
     empty_is_zero: bool = True
     total_concept: str | None = None
+    grand_concept: str | None = None
     codes: str = "functional"
 
 
@@ -124,6 +125,7 @@ def _build(entries: list[dict]) -> Vocab:
                 halves=bool(e.get("halves", False)),
                 empty_is_zero=bool(e.get("empty_is_zero", True)),
                 total_concept=e.get("total_concept"),
+                grand_concept=e.get("grand_concept"),
                 codes=e.get("codes", "functional"),
             )
     return Vocab(settings=settings, roles=roles, tables=list(tables.values()))

@@ -1,0 +1,447 @@
+"""Table checks: sums inside a table and the same figure across tables.
+
+Inside a table (per half, per amount column): a 合计 row = Σ top-level rows (``table.total``), a 类 = Σ its 款 and
+a 款 = Σ its 项, a numbered item = Σ its sub-items (``table.hierarchy``); per row, a 合计/小计 column = Σ its
+sibling columns (``table.columns``); in a 收支总表, 收入总计 = 支出总计 (``table.balance``). Across tables, a
+figure keyed by (scope of funds, side, subject code or concept, column concept, period) must agree wherever it
+appears (``table.cross``). Every relation becomes an Outcome, passes included.
+
+Why relations fail so rarely here: every figure is an interval (see :mod:`detector.tables.arith`); a relation
+whose structure rests on a guess (unknown column role, unaligned header) cannot fail, it is ``unverifiable``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from detector.model import Document, Evidence, Outcome, Quantity
+from detector.rules import Rules
+from detector.tables import understand_document, value_at
+from detector.tables.arith import Verdict, equal_relation, sum_relation
+from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
+from detector.tables.rows import strip_marker
+from detector.tables.values import decimals_of, fmt
+
+SURE = 0.85  # table confidence from which a failed relation is an error, not a warning
+
+
+def run(doc: Document, rules: Rules) -> list[Outcome]:
+    """All table relations of one document, in document order: within tables first, then across tables."""
+    tables = [t for t in understand_document(doc, rules) if t.identity is not None]
+    out: list[Outcome] = []
+    for ut in tables:
+        out += check_table(ut, rules)
+    out += check_across(tables, rules)
+    return out
+
+
+def check_table(ut: UnderstoodTable, rules: Rules) -> list[Outcome]:
+    """The relations inside one understood table."""
+    out: list[Outcome] = []
+    for half in ut.halves:
+        for col in half.columns:
+            out += _hierarchy(ut, half, col, rules)
+            out += _totals(ut, half, col, rules)
+        out += _columns(ut, half, rules)
+    out += _balance(ut, rules)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class Term:
+    """One cell in a relation: the row (for its name), the column, and its value."""
+
+    row: Row
+    col: int
+    value: Value
+    name: str
+
+
+def _term(ut: UnderstoodTable, row: Row, col: int, rules: Rules, name: str = "") -> Term | None:
+    v = value_at(ut, row.row, col, rules)
+    if v is None:
+        return None
+    return Term(row, col, v, name or row.code or strip_marker(row.label) or f"第{row.row + 1}行")
+
+
+def _evidence(ut: UnderstoodTable, term: Term) -> Evidence:
+    cell = ut.cell(term.row.row, term.col)
+    text = ut.text(term.row.row, term.col)
+    label = f"{term.row.name} {text}".strip()
+    return Evidence(
+        text=label,
+        block=ut.table.index,
+        page=cell.page if cell is not None and cell.page is not None else ut.table.page,
+        table=ut.title,
+        cell=(term.row.row, term.col),
+        file=ut.table.file,
+        values=[text] if text.strip() else [],
+    )
+
+
+def _shown(q: Quantity) -> str:
+    return q.text if q.text else "0"
+
+
+def _relation(
+    ut: UnderstoodTable,
+    rule: str,
+    kind: str,
+    total: Term,
+    parts: list[Term],
+    guessed: str = "",
+    what: str = "",
+) -> Outcome | None:
+    """total = Σ parts as an Outcome; None when nothing in it is written (an all-empty relation says nothing)."""
+    if not total.value.written and not any(p.value.written for p in parts):
+        return None
+    verdict = sum_relation(total.value.quantity, [p.value.quantity for p in parts])
+    return _outcome(ut, rule, kind, total, parts, verdict, guessed, what)
+
+
+def _outcome(
+    ut: UnderstoodTable,
+    rule: str,
+    kind: str,
+    total: Term,
+    parts: list[Term],
+    verdict: Verdict,
+    guessed: str,
+    what: str,
+    other: UnderstoodTable | None = None,
+) -> Outcome:
+    qs = [p.value.quantity for p in parts]
+    dec = max([decimals_of(q) for q in [total.value.quantity, *qs]], default=0)
+    scale = total.value.quantity.scale
+    expected = fmt(verdict.expected / scale, dec)
+    shown = [p for p in parts if p.value.written] or parts[:1]
+    if len(parts) == 1 and other is not None:
+        formula = f"{total.name} {_shown(total.value.quantity)} = {parts[0].name} {_shown(qs[0])}"
+    else:
+        names = " + ".join(p.name for p in shown)
+        vals = " + ".join(_shown(p.value.quantity) for p in shown)
+        more = " + …（其余为空，按 0 计）" if len(shown) < len(parts) else ""
+        formula = f"{total.name} = {names}{more}: {vals} = {expected}"
+    if what:
+        formula = f"{what}: {formula}"
+    conf = min(ut.confidence, other.confidence) if other is not None else ut.confidence
+    status = "pass" if verdict.holds else ("unverifiable" if guessed else "fail")
+    reason = ""
+    if not verdict.holds:
+        where = f"{ut.title}" + (f" / {other.title}" if other is not None else "")
+        reason = f"{where}：{formula}，表中为 {_shown(total.value.quantity)}"
+        if guessed:
+            reason = f"{reason}（表结构为推测：{guessed}，不下结论）"
+    evidence = [_evidence(ut, total)] + [_evidence(other or ut, p) for p in parts if p.value.written]
+    return Outcome(
+        rule=rule,
+        kind=kind,
+        status=status,
+        formula=formula,
+        evidence=evidence,
+        stated=total.value.quantity.text or "0",
+        expected=expected,
+        reason=reason,
+        severity="error" if conf >= SURE else "warning",
+        confidence=round(conf, 2),
+        margin=verdict.margin,
+    )
+
+
+# ------------------------------------------------------------------------------------------ in one table
+
+
+def _hierarchy(ut: UnderstoodTable, half: Half, col: Column, rules: Rules) -> list[Outcome]:
+    """类 = Σ 款, 款 = Σ 项 by code prefix; a numbered item = Σ its numbered sub-items."""
+    out: list[Outcome] = []
+    rows = half.rows
+    for i, parent in enumerate(rows):
+        kids: list[Row] = []
+        if parent.code:
+            below = []
+            for r in rows[i + 1 :]:
+                if not r.code or not r.code.startswith(parent.code) or r.code == parent.code:
+                    break
+                below.append(r)
+            if below:
+                depth = min(len(r.code or "") for r in below)
+                kids = [r for r in below if len(r.code or "") == depth]
+        else:
+            kids = [r for r in rows if r.parent == i and not r.code]
+        if not kids:
+            continue
+        total = _term(ut, parent, col.col, rules)
+        parts = [_term(ut, k, col.col, rules) for k in kids]
+        if total is None or any(p is None for p in parts):
+            continue
+        o = _relation(ut, "table.hierarchy", "table_sum_mismatch", total, [p for p in parts if p], what=_col_name(col))
+        if o:
+            out.append(o)
+    return out
+
+
+def _totals(ut: UnderstoodTable, half: Half, col: Column, rules: Rules) -> list[Outcome]:
+    """A total row = Σ top-level rows above it (coded tables: the shortest codes; else since the last total,
+    the last total included)."""
+    out: list[Outcome] = []
+    rows = half.rows
+    coded = [r for r in rows if r.code]
+    if coded:
+        top = min(len(r.code or "") for r in coded)
+        tops = [r for r in coded if len(r.code or "") == top]
+        for r in rows:
+            if r.is_total:
+                o = _sum_rows(ut, col, r, tops, rules)
+                if o:
+                    out.append(o)
+                break  # one 合计 row in a coded table; later totals are not over the same rows
+        return out
+    prev: Row | None = None
+    block: list[Row] = []
+    for r in rows:
+        if r.is_total:
+            parts = ([prev] if prev else []) + block
+            if parts:
+                o = _sum_rows(ut, col, r, parts, rules)
+                if o:
+                    out.append(o)
+            prev, block = r, []
+        elif r.level == 1 and r.number != "其中":
+            block.append(r)
+    return out
+
+
+def _sum_rows(ut: UnderstoodTable, col: Column, total_row: Row, parts: list[Row], rules: Rules) -> Outcome | None:
+    total = _term(ut, total_row, col.col, rules)
+    terms = [_term(ut, r, col.col, rules) for r in parts]
+    if total is None or any(t is None for t in terms):
+        return None
+    return _relation(ut, "table.total", "table_sum_mismatch", total, [t for t in terms if t], what=_col_name(col))
+
+
+def _col_name(col: Column) -> str:
+    return "/".join(col.path) if col.path else f"第{col.col + 1}列"
+
+
+def _columns(ut: UnderstoodTable, half: Half, rules: Rules) -> list[Outcome]:
+    """Per row: a 合计/小计 column = Σ its sibling columns under the same upper header; a sibling group with
+    its own 小计 counts by that 小计."""
+    groups = _column_groups(half.columns)
+    out: list[Outcome] = []
+    for _prefix, (total_col, members, guessed) in groups.items():
+        for row in half.rows:
+            total = _term(ut, row, total_col.col, rules, name=total_col.header)
+            parts = [_term(ut, row, c.col, rules, name=c.header) for c in members]
+            if total is None or any(p is None for p in parts):
+                continue
+            what = f"{row.name}（{ut.title}）"
+            o = _relation(ut, "table.columns", "table_sum_mismatch", total, [p for p in parts if p], guessed, what)
+            if o:
+                out.append(o)
+    return out
+
+
+def _column_groups(columns: list[Column]) -> dict[tuple[str, ...], tuple[Column, list[Column], str]]:
+    """For each header prefix: its total column, the columns (or sub-group totals) that add up to it, and
+    why the grouping is a guess ("" when every member has a known additive role)."""
+    by_prefix: dict[tuple[str, ...], list[Column]] = defaultdict(list)
+    for c in columns:
+        for k in range(len(c.path)):
+            by_prefix[c.path[:k]].append(c)
+    groups = {}
+    for prefix, cols in by_prefix.items():
+        depth = len(prefix)
+        leaves = [c for c in cols if len(c.path) == depth + 1]
+        totals = [c for c in leaves if c.total and c.additive]
+        if len(totals) != 1:
+            continue
+        members: list[Column] = []
+        guessed: list[str] = []
+        subgroups: dict[str, list[Column]] = defaultdict(list)
+        for c in cols:
+            if c is totals[0]:
+                continue
+            if len(c.path) == depth + 1:
+                if c.total:
+                    members = []
+                    guessed = ["两个合计列"]
+                    break
+                if not c.additive:
+                    continue
+                if c.role is None:
+                    guessed.append(c.header)
+                members.append(c)
+            else:
+                subgroups[c.path[depth]].append(c)
+        else:
+            for name, sub in subgroups.items():
+                sub_totals = [c for c in sub if len(c.path) == depth + 2 and c.total]
+                if len(sub_totals) == 1:
+                    members.append(sub_totals[0])
+                else:
+                    guessed.append(f"{name}（无小计列）")
+                    members = []
+                    break
+        if members:
+            groups[prefix] = (totals[0], members, "、".join(guessed))
+    return groups
+
+
+def _balance(ut: UnderstoodTable, rules: Rules) -> list[Outcome]:
+    """收入总计 = 支出总计 in a table with income and expense side by side (the last total row of each half)."""
+    if ut.side != "both":
+        return []
+    inc = [h for h in ut.halves if h.side == "income"]
+    exp = [h for h in ut.halves if h.side == "expense"]
+    if len(inc) != 1 or not exp:
+        return []
+    out = []
+    a_row = next((r for r in reversed(inc[0].rows) if r.is_total), None)
+    if a_row is None or not inc[0].columns:
+        return []
+    a = _term(ut, a_row, inc[0].columns[0].col, rules)
+    for h in exp:
+        b_row = next((r for r in reversed(h.rows) if r.is_total), None)
+        cols = [c for c in h.columns if c.total] or h.columns
+        if b_row is None or not cols or a is None:
+            continue
+        b = _term(ut, b_row, cols[0].col, rules)
+        if b is None:
+            continue
+        o = _relation(ut, "table.balance", "table_balance", a, [b], what="收支平衡")
+        if o:
+            out.append(o)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ across tables
+
+
+@dataclass
+class Fact:
+    """One figure of one table under a key that other tables may share."""
+
+    ut: UnderstoodTable
+    term: Term
+
+
+def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]]:
+    """Every amount cell of the standard tables under its key (scope, side, subject, column concept, period).
+
+    The subject is a code; a code-less row label is mapped to a code seen in another table of the document
+    (一、一般公共服务支出 → 201) or to a concept of rules/concepts.yaml (一般公共预算拨款收入 → gpb_income). On a
+    table's 合计 row the subject is the concept its column holds: the table's total concept (or its grand-total
+    concept when the table has a carry-over column), 基本支出 → basic_expense, a 小计 under 本年收入 → income_total.
+    Columns holding one source of funds set the scope (一般公共预算财政拨款 → gpb)."""
+    names = _code_names(tables)
+    aliases = {a: cid for a, cid in rules.alias_index()}
+    out: dict[tuple, list[Fact]] = defaultdict(list)
+    for ut in tables:
+        seen: set[tuple] = set()
+        for half in ut.halves:
+            side = half.side or ut.side
+            first_total = next((r for r in half.rows if r.is_total and not r.code), None)
+            carry = any(c.role in ("carryover", "carry_next") and c.additive for c in half.columns)
+            for row in half.rows:
+                for col in half.columns:
+                    if not col.additive and col.period == "current":
+                        continue
+                    group = _group(col, half, aliases)
+                    if row is first_total and ut.total_concept:
+                        subject, component = _total_row_key(ut, col, group, carry)
+                    else:
+                        subject = _subject(row, names, aliases)
+                        component = "total" if col.scope or (col.total and not group) else (group or col.role or "")
+                    if subject is None or not component:
+                        continue
+                    key = (col.scope or ut.scope, side, subject, component, col.period)
+                    term = _term(ut, row, col.col, rules)
+                    if term is None or key in seen:
+                        continue
+                    seen.add(key)
+                    out[key].append(Fact(ut, term))
+    return out
+
+
+def _group(col: Column, half: Half, aliases: dict[str, str]) -> str | None:
+    """The concept of the header group a 小计 column totals (本年收入/小计 → income_total), else None."""
+    if not col.total or len(col.path) < 2 or col.path[-2] == half.name:
+        return None
+    return aliases.get(col.path[-2])
+
+
+def _total_row_key(ut: UnderstoodTable, col: Column, group: str | None, carry: bool) -> tuple[str | None, str]:
+    if col.concept:
+        return col.concept, "total"
+    if group:
+        return group, "total"
+    if col.scope:
+        return ut.total_concept, "total"
+    if col.total:
+        return (ut.grand_concept if carry and ut.grand_concept else ut.total_concept), "total"
+    return ut.total_concept, col.role or ""
+
+
+def _code_names(tables: list[UnderstoodTable]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for ut in tables:
+        for h in ut.halves:
+            for r in h.rows:
+                if r.code:
+                    names.setdefault(strip_marker(r.label), r.code)
+    return names
+
+
+def _subject(row: Row, names: dict[str, str], aliases: dict[str, str]) -> str | None:
+    if row.code:
+        return row.code
+    label = strip_marker(row.label)
+    return names.get(label) or aliases.get(label)
+
+
+def check_across(tables: list[UnderstoodTable], rules: Rules) -> list[Outcome]:
+    """The same keyed figure in two standard tables must agree (each later table against the first)."""
+    out: list[Outcome] = []
+    for key, fs in facts(tables, rules).items():
+        ref = fs[0]
+        for f in fs[1:]:
+            if f.ut is ref.ut or (not f.term.value.written and not ref.term.value.written):
+                continue
+            verdict = equal_relation(f.term.value.quantity, ref.term.value.quantity)
+            what = _key_name(key, f.term.row, rules)
+            a = Term(f.term.row, f.term.col, f.term.value, f"{f.ut.title}")
+            b = Term(ref.term.row, ref.term.col, ref.term.value, f"{ref.ut.title}")
+            o = _outcome(f.ut, "table.cross", "cross_table_mismatch", a, [b], verdict, "", what, other=ref.ut)
+            out.append(o)
+    return out
+
+
+SCOPES = {"all": "全部资金", "fiscal": "财政拨款", "gpb": "一般公共预算", "fund": "政府性基金", "soe": "国有资本经营"}
+
+
+def _key_name(key: tuple, row: Row, rules: Rules) -> str:
+    scope, _side, subject, component, period = key
+    concept = rules.concepts.get(subject)
+    name = concept.name if concept else (f"{subject} {strip_marker(row.label)}" if row.code else subject)
+    bits = [f"{SCOPES.get(scope, scope)}口径", name]
+    if component != "total":
+        c = rules.concepts.get(component)
+        bits.append(c.name if c else component)
+    if period != "current":
+        bits.append("上年")
+    return " ".join(bits)
+
+
+def outcome_counts(outcomes: list[Outcome]) -> dict[str, int]:
+    """pass / fail / unverifiable counts (a coverage figure for reports and tests)."""
+    counts = {"pass": 0, "fail": 0, "unverifiable": 0}
+    for o in outcomes:
+        counts[o.status] += 1
+    return counts
+
+
+__all__ = ["run", "check_table", "check_across", "facts", "outcome_counts"]

@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "detector.commands",
     "detector.report.cli",
     "detector.review.cli",
+    "detector.batch.cli",
 ]
 
 DESCRIPTION = """\

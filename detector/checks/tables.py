@@ -68,7 +68,7 @@ def _term(ut: UnderstoodTable, row: Row, col: int, rules: Rules, name: str = "")
     return Term(row, col, v, name or row.code or strip_marker(row.label) or f"第{row.row + 1}行")
 
 
-def _evidence(ut: UnderstoodTable, term: Term) -> Evidence:
+def cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
     cell = ut.cell(term.row.row, term.col)
     text = ut.text(term.row.row, term.col)
     label = f"{term.row.name} {text}".strip()
@@ -136,7 +136,7 @@ def _outcome(
         reason = f"{where}：{formula}，表中为 {_shown(total.value.quantity)}"
         if guessed:
             reason = f"{reason}（表结构为推测：{guessed}，不下结论）"
-    evidence = [_evidence(ut, total)] + [_evidence(other or ut, p) for p in parts if p.value.written]
+    evidence = [cell_evidence(ut, total)] + [cell_evidence(other or ut, p) for p in parts if p.value.written]
     return Outcome(
         rule=rule,
         kind=kind,
@@ -323,7 +323,7 @@ def _balance(ut: UnderstoodTable, rules: Rules) -> list[Outcome]:
 
 @dataclass
 class Fact:
-    """One figure of one table under a key that other tables may share."""
+    """One figure of one table under a key (scope, side, subject, component, period, measure) others may share."""
 
     ut: UnderstoodTable
     term: Term
@@ -358,7 +358,7 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
                         component = "total" if col.scope or (col.total and not group) else (group or col.role or "")
                     if subject is None or not component:
                         continue
-                    key = (col.scope or ut.scope, side, subject, component, col.period)
+                    key = (col.scope or ut.scope, side, subject, component, col.period, col.measure)
                     term = _term(ut, row, col.col, rules)
                     if term is None or key in seen:
                         continue
@@ -406,10 +406,15 @@ def _subject(row: Row, names: dict[str, str], aliases: dict[str, str]) -> str | 
 def check_across(tables: list[UnderstoodTable], rules: Rules) -> list[Outcome]:
     """The same keyed figure in two standard tables must agree (each later table against the first)."""
     out: list[Outcome] = []
+    merged: dict[tuple, list[tuple[tuple, Fact]]] = defaultdict(list)
     for key, fs in facts(tables, rules).items():
-        ref = fs[0]
-        for f in fs[1:]:
+        merged[key[:5]] += [(key, f) for f in fs]  # 预算数 / 决算数 / plain 合计 columns meet when compatible
+    for group in merged.values():
+        key, ref = group[0]
+        for other_key, f in group[1:]:
             if f.ut is ref.ut or (not f.term.value.written and not ref.term.value.written):
+                continue
+            if not measures_agree(key[5], other_key[5]):
                 continue
             verdict = equal_relation(f.term.value.quantity, ref.term.value.quantity)
             what = _key_name(key, f.term.row, rules)
@@ -420,11 +425,16 @@ def check_across(tables: list[UnderstoodTable], rules: Rules) -> list[Outcome]:
     return out
 
 
+def measures_agree(a: str, b: str) -> bool:
+    """A column's measure (budget / actual) is compatible with another's when equal or when one is unknown."""
+    return a == b or "unknown" in (a, b)
+
+
 SCOPES = {"all": "全部资金", "fiscal": "财政拨款", "gpb": "一般公共预算", "fund": "政府性基金", "soe": "国有资本经营"}
 
 
 def _key_name(key: tuple, row: Row, rules: Rules) -> str:
-    scope, _side, subject, component, period = key
+    scope, _side, subject, component, period, measure = key
     concept = rules.concepts.get(subject)
     name = concept.name if concept else (f"{subject} {strip_marker(row.label)}" if row.code else subject)
     bits = [f"{SCOPES.get(scope, scope)}口径", name]
@@ -433,6 +443,8 @@ def _key_name(key: tuple, row: Row, rules: Rules) -> str:
         bits.append(c.name if c else component)
     if period != "current":
         bits.append("上年")
+    if measure != "unknown":
+        bits.append({"budget": "预算数", "actual": "决算数"}.get(measure, measure))
     return " ".join(bits)
 
 
@@ -444,4 +456,4 @@ def outcome_counts(outcomes: list[Outcome]) -> dict[str, int]:
     return counts
 
 
-__all__ = ["run", "check_table", "check_across", "facts", "outcome_counts"]
+__all__ = ["run", "check_table", "check_across", "facts", "cell_evidence", "outcome_counts", "measures_agree", "Fact"]

@@ -144,6 +144,7 @@ def _column(col: int, path: tuple[str, ...], v: Vocab) -> Column:
         additive=spec.additive and not non_add,
         period=spec.period,
         concept=spec.concept,
+        measure=spec.measure,
     )
 
 

@@ -23,6 +23,7 @@ class Column:
     total: bool = False  # 合计/小计: the sum of its additive siblings
     additive: bool = True
     period: str = "current"
+    measure: str = "unknown"  # budget (预算数) | actual (决算数) | unknown
     concept: str | None = None  # the concept this column holds on the table's total row (基本支出 → basic_expense)
 
     @property

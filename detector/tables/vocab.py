@@ -22,6 +22,7 @@ class RoleSpec:
     scope: str | None = None
     period: str = "current"
     concept: str | None = None
+    measure: str = "unknown"
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def _build(entries: list[dict]) -> Vocab:
                     scope=e.get("scope"),
                     period=e.get("period", "current"),
                     concept=e.get("concept"),
+                    measure=e.get("measure", "unknown"),
                 )
             )
         elif "table" in e:

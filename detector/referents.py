@@ -16,7 +16,7 @@ from detector.rules import Rules, load_rules, shipped_dir
 
 # Words between a referent and its number that are not part of the referent.
 LINKING = re.compile(
-    r"(?:预算数|决算数|预算|决算|安排|共计|合计|总计|累计|共|计|为|是|达到|达|约|实际|支出决算|数)*$"
+    r"(?:年初|年末|预算数|决算数|预算|决算|安排|共计|累计|共|为|是|达到|达|约|实际|支出决算|数|金额|总额)*$"
 )
 LEADING = re.compile(
     r"^(?:[，,；;：:、。\s]|其中|主要包括|主要用于|主要是|包括|分别为|分别是|以及|及|和|与|另有|另外|此外|全年|共有|共)+"
@@ -40,7 +40,7 @@ class Referent:
 
 def clean(raw: str) -> str:
     """Strip separators, list words, time prefixes and linking verbs around a referent."""
-    text = raw.strip()
+    text = re.sub(r"\[[^\]]{0,60}\]", "", raw).strip()  # export bookmarks: [bookmark: _Toc…], [_GoBack]
     text = LEADING.sub("", text)
     text = re.sub(r"^\d+[.、．]\s*", "", text)  # list marker "2."
     text = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）]\s*", "", text)
@@ -84,29 +84,45 @@ def resolve(raw: str, rules: Rules | None = None, rules_key: str | None = None) 
     year_m = YEAR.search(raw)
     year = int(year_m.group(1)) if year_m else None
     text = clean(raw)
-    canon = canonical(text)
+    code = CODE_LINE.match(text)
+    if code:
+        return Referent(code.group(2).strip(), f"subject:{code.group(1)}", 1.0, year)
+    with_time = LINKING.sub("", YEAR.sub("", LEADING.sub("", raw.strip()))).strip()
+    best = max(_match(canonical(text), rules_key), _match(canonical(with_time), rules_key))
+    return Referent(text, best[1], best[0], year)
+
+
+CODE_LINE = re.compile(r"^(\d{3}|\d{5}|\d{7})\s+(\S.*)$")
+
+
+def _match(canon: str, rules_key: str | None) -> tuple[float, str | None]:
     if not canon:
-        return Referent(text, None, 0.0, year)
+        return (0.0, None)
     best: tuple[float, str | None] = (0.0, None)
     for alias, cid in _alias_index(rules_key):
         if not alias or alias not in canon:
             continue
         if canon == alias:
-            return Referent(text, cid, 1.0, year)
+            return (1.0, cid)
         score = 0.8 if canon.endswith(alias) else 0.5
         if canon.endswith(alias + "支出") or canon.endswith(alias + "收入"):
             score = 0.8
         if score > best[0]:
             best = (score, cid)
-    return Referent(text, best[1], best[0], year)
+    return best
 
 
 def is_prior(context: str) -> bool:
     return bool(PRIOR.search(context))
 
 
+FUND_NAMES = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|社会保险基金预算|部门预算|预算单位|预算管理|财政预算")
+
+
 def measure_of(context: str, default: str) -> str:
-    """budget / actual from the words right in front of a number, else the document's default."""
+    """budget / actual from the words right in front of a number, else the document's default. The names of
+    the budget funds (一般公共预算 …) say nothing about the measure and are removed first."""
+    context = FUND_NAMES.sub("", context)
     if ACTUAL_WORDS.search(context) and not re.search(r"年初预算|预算数为", context[-8:]):
         return "actual"
     if BUDGET_WORDS.search(context):

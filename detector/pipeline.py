@@ -1,0 +1,41 @@
+"""The pipeline from files to findings, as pure functions:
+
+    ingest.load → claims.extract → checks (narrative, tables, narrative×tables) → findings.to_findings
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from detector import claims as claims_mod
+from detector import findings as findings_mod
+from detector import ingest
+from detector.checks import narrative, tables
+from detector.model import Document, Result
+from detector.rules import Rules, load_rules
+
+
+def check_document(doc: Document, rules: Rules | None = None) -> Result:
+    """Claims, every relation's outcome and the findings of one document."""
+    rules = rules or load_rules()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    claims = claims_mod.extract(doc, rules)
+    timings["claims"] = time.perf_counter() - t
+    t = time.perf_counter()
+    outcomes = narrative.run(doc, claims, rules)
+    outcomes += tables.run(doc, rules)
+    timings["checks"] = time.perf_counter() - t
+    found = findings_mod.to_findings(doc.id, outcomes)
+    return Result(doc=doc, claims=claims, outcomes=outcomes, findings=found, timings=timings)
+
+
+def check_paths(paths: list[str | Path], doc_id: str | None = None, rules_dir: str | None = None) -> Result:
+    """Ingest one document (one or more files) and check it. Raises IngestError for unreadable input."""
+    t = time.perf_counter()
+    doc = ingest.load(list(paths), doc_id=doc_id)
+    ingest_time = time.perf_counter() - t
+    result = check_document(doc, load_rules(rules_dir))
+    result.timings["ingest"] = ingest_time
+    return result

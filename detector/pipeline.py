@@ -11,7 +11,7 @@ from pathlib import Path
 from detector import claims as claims_mod
 from detector import findings as findings_mod
 from detector import ingest
-from detector.checks import narrative, tables
+from detector.checks import cross, narrative, tables
 from detector.model import Document, Result
 from detector.rules import Rules, load_rules
 
@@ -26,6 +26,7 @@ def check_document(doc: Document, rules: Rules | None = None) -> Result:
     t = time.perf_counter()
     outcomes = narrative.run(doc, claims, rules)
     outcomes += tables.run(doc, rules)
+    outcomes += cross.run(doc, claims, rules)
     timings["checks"] = time.perf_counter() - t
     found = findings_mod.to_findings(doc.id, outcomes)
     return Result(doc=doc, claims=claims, outcomes=outcomes, findings=found, timings=timings)

@@ -91,19 +91,12 @@ LEFTOVERS: tuple[Pattern, ...] = (
 HEADING_MAX = 60  # a paragraph this short may be a heading or a table title
 
 
-def doc_type(title_text: str) -> str:
-    """决算, 预算, 绩效 or other, from the first lines of a document (its title). 绩效 first: a 部门整体支出绩效
-    自评报告 talks about 决算 figures but is not a 决算 disclosure."""
-    head = title_text[:300]
-    if re.search(r"绩效(?:自评|评价|目标)", head.split("\n")[0] if head else ""):
-        return "绩效"
-    if "决算" in head:
-        return "决算"
-    if "预算" in head:
-        return "预算"
-    if "绩效" in head:
-        return "绩效"
-    return "other"
+KIND_TO_TYPE = {"预算": "预算", "决算": "决算", "绩效自评": "绩效"}
+
+
+def doc_type(kind: str | None) -> str:
+    """The metrics' document type from the detector's metadata kind (预算 / 决算 / 绩效自评 / None)."""
+    return KIND_TO_TYPE.get(kind or "", "other")
 
 
 def rule_table_patterns() -> tuple[Pattern, ...]:

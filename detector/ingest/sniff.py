@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import unicodedata
 import zipfile
 
 from detector.errors import IngestError
@@ -52,14 +54,42 @@ def _looks_binary(sample: bytes) -> bool:
     if sample[:2] in (b"\xff\xfe", b"\xfe\xff") or sample[:3] == b"\xef\xbb\xbf":
         return False
     nul = sample.count(0)
-    if nul and _utf16_like(sample):
+    if nul and utf16_without_bom(sample):
         return False
     ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27, 0))
     return (ctrl + nul) / max(len(sample), 1) > 0.10
 
 
-def _utf16_like(sample: bytes) -> bool:
+def utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when ``sample`` reads as UTF-16 without a byte-order mark, else None.
+
+    Why alignment and not the share of NULs: in Chinese text only the ASCII characters (digits, tabs, line
+    breaks) carry a NUL high byte, so a CJK-heavy UTF-16 file may have NULs in only a few percent of its bytes
+    — but they mostly sit on one parity. Few aligned NULs are not enough alone (UTF-8 text may carry stray NULs):
+    then the sample must also fail as UTF-8 and decode to sensible characters."""
+    nul = sample.count(0)
+    if nul < 2:
+        return None
     even = sample[0::2].count(0)
-    odd = sample[1::2].count(0)
-    half = max(len(sample) // 2, 1)
-    return max(even, odd) / half > 0.3 and min(even, odd) / half < 0.05
+    odd = nul - even
+    if min(even, odd) > 0.25 * max(even, odd):  # CJK code points U+xx00 (一 is U+4E00) put a few on the other
+        return None
+    enc = "utf-16-be" if even > odd else "utf-16-le"
+    if nul > len(sample) // 4:
+        return enc
+    if _decodes(sample, "utf-8"):
+        return None
+    text = _decodes(sample[: len(sample) // 2 * 2], enc)
+    if not text:
+        return None
+    odd_chars = sum(1 for ch in text if unicodedata.category(ch) in ("Cn", "Co", "Cs")
+                    or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\x1b\x00"))
+    return enc if odd_chars <= 0.02 * len(text) else None
+
+
+def _decodes(sample: bytes, encoding: str) -> str | None:
+    """The decoded sample, tolerating a character cut at the sample's end; None if it does not decode."""
+    try:
+        return codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None

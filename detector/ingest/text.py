@@ -13,6 +13,7 @@ import regex as re
 
 from detector.errors import IngestError
 from detector.ingest import FileContent
+from detector.ingest.sniff import utf16_without_bom
 from detector.model import Block, Cell, Paragraph, Table
 
 UNIT_RE = re.compile(r"单位[:：]\s*(万元|千元|亿元|元)")
@@ -29,16 +30,30 @@ def read(data: bytes, file: str) -> FileContent:
 
 
 def decode(data: bytes, file: str = "") -> tuple[str, str]:
-    """Decode bytes to text, returning (text, encoding name). NULs become spaces; line endings become \\n."""
-    encoding = detect_encoding(data)
+    """Decode bytes to text, returning (text, encoding name). NULs become spaces; line endings become \n.
+
+    A file that is almost all valid in its encoding (one damaged byte, a UTF-16 file cut at an odd length)
+    is read with the bad bytes as U+FFFD rather than refused, or worse, re-guessed as another encoding."""
+    try:
+        encoding = detect_encoding(data)
+    except IngestError as exc:
+        exc.path = exc.path or file
+        raise
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise IngestError(f"无法识别文本编码 / cannot decode text ({exc})", path=file, code="encoding") from exc
+    except UnicodeDecodeError as exc:
+        text = data.decode(encoding, errors="replace")
+        if not _few_errors(text, len(data)):
+            raise IngestError(f"无法识别文本编码 / cannot decode text ({exc})", path=file, code="encoding") from exc
     if text.startswith("\ufeff"):
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", " ")
     return text, encoding
+
+
+def _few_errors(text: str, n_bytes: int) -> bool:
+    """At most a handful of undecodable sequences: damage, not a wrong encoding (which fails everywhere)."""
+    return text.count("\ufffd") <= max(4, n_bytes // 2000)
 
 
 def detect_encoding(data: bytes) -> str:
@@ -48,16 +63,16 @@ def detect_encoding(data: bytes) -> str:
         return "utf-16-le"
     if data.startswith(codecs.BOM_UTF16_BE):
         return "utf-16-be"
-    sample = data[:4096]
-    if sample.count(0) > len(sample) // 8:
-        even_nuls = sample[0::2].count(0)
-        odd_nuls = sample[1::2].count(0)
-        return "utf-16-be" if even_nuls > odd_nuls else "utf-16-le"
+    utf16 = utf16_without_bom(data[:65536])
+    if utf16:
+        return utf16
     try:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if _few_errors(data.decode("utf-8", errors="replace"), len(data)):
+        return "utf-8"
     return _gb_or_big5(data)
 
 
@@ -66,11 +81,9 @@ def _gb_or_big5(data: bytes) -> str:
     standard's first level (GB2312 level 1 / Big5 level 1 hold the everyday characters)."""
     scores = {}
     for enc in ("gb18030", "big5"):
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        scores[enc] = _common_share(text, enc)
+        text = data.decode(enc, errors="replace")
+        if _few_errors(text, len(data)):
+            scores[enc] = _common_share(text, enc)
     if not scores:
         raise IngestError("无法识别文本编码（非 UTF-8/GB18030/Big5）/ unknown text encoding", code="encoding")
     return max(scores, key=lambda k: (scores[k], k == "gb18030"))
@@ -86,9 +99,7 @@ def _common_share(text: str, enc: str) -> float:
             b = ch.encode("gb2312" if enc == "gb18030" else "big5")
         except UnicodeEncodeError:
             continue
-        if enc == "gb18030" and 0xB0 <= b[0] <= 0xD7:
-            common += 1
-        elif enc == "big5" and 0xA4 <= b[0] <= 0xC6:
+        if (enc == "gb18030" and 0xB0 <= b[0] <= 0xD7) or (enc == "big5" and 0xA4 <= b[0] <= 0xC6):
             common += 1
     return common / len(cjk)
 

@@ -33,7 +33,7 @@ PAGE_NO_RE = re.compile(
     r"^[\s\-—─－–·•]*(?:第\s*\d+\s*页(?:\s*[,，/／]?\s*共\s*\d+\s*页)?|\d+\s*[/／]\s*\d+|\d{1,4}|[ivxlcIVXLC]{1,6})"
     r"[\s\-—─－–·•]*$"
 )
-MARGIN_SHARE = 0.09  # the top and bottom 9 % of a page hold running heads and page numbers
+MARGIN_SHARE = 0.1  # the top and bottom 10 % of a page hold running heads and page numbers
 
 
 def is_cjk(ch: str) -> bool:
@@ -119,9 +119,14 @@ def strip_running_heads(pages: list[tuple[float, list[Line]]]) -> list[list[Line
     threshold = max(3, (len(pages) + 1) // 2) if len(pages) < 6 else 3
     out: list[list[Line]] = []
     for height, lines in pages:
+        first = min(lines, key=lambda q: q.top) if lines else None
+        last = max(lines, key=lambda q: q.bottom) if lines else None
         kept = []
         for ln in lines:
-            if _in_margin(ln, height) and (PAGE_NO_RE.match(ln.text) or masked[_mask(ln.text)] >= threshold):
+            edge = _in_margin(ln, height) or ln is first or ln is last
+            if edge and PAGE_NO_RE.match(ln.text):
+                continue
+            if _in_margin(ln, height) and masked[_mask(ln.text)] >= threshold:
                 continue
             kept.append(ln)
         out.append(kept)
@@ -129,7 +134,8 @@ def strip_running_heads(pages: list[tuple[float, list[Line]]]) -> list[list[Line
 
 
 def _in_margin(line: Line, height: float) -> bool:
-    return line.bottom <= height * MARGIN_SHARE or line.top >= height * (1 - MARGIN_SHARE)
+    cy = (line.top + line.bottom) / 2
+    return cy <= height * MARGIN_SHARE or cy >= height * (1 - MARGIN_SHARE)
 
 
 def _mask(text: str) -> str:
@@ -183,7 +189,9 @@ def body_margins(lines: list[Line]) -> Margins | None:
     body = [ln for ln in lines if len(ln.text) >= 8]
     if not body:
         return None
-    size = statistics.median(ln.size for ln in body) or 10.0
+    # The width of a Chinese character is the em of the body font: indents are counted in it.
+    widths = [g.x1 - g.x0 for ln in body[:400] for g in ln.glyphs if is_cjk(g.ch)]
+    size = statistics.median(widths) if widths else statistics.median(ln.size for ln in body) or 10.0
     lefts = Counter(round(ln.x0) for ln in body)
     top_count = lefts.most_common(1)[0][1]
     left = float(min(v for v, n in lefts.items() if n >= min(top_count, max(2, top_count // 4))))

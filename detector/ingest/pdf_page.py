@@ -36,7 +36,7 @@ class Glyph:
     x1: float
     top: float
     bottom: float
-    size: float
+    size: float  # height of the loose box (ascent + descent), the line height the glyph needs
 
     @property
     def cx(self) -> float:
@@ -125,8 +125,9 @@ def _glyphs(page: pdfium.PdfPage, tf: _Transform, ox: float, oy: float) -> list[
                 ch = chr(code)
             except (ValueError, OverflowError):
                 continue
-            size = pdfium_c.FPDFText_GetFontSize(raw, i) or (y1 - y0)
-            out.append(Glyph(ch, x0, x1, y0, y1, float(size)))
+            # The loose box's height, not FPDFText_GetFontSize: exporters scale text by the text matrix, and
+            # the nominal size then reads 1.0 or 319.0 for ordinary 16-point text.
+            out.append(Glyph(ch, x0, x1, y0, y1, y1 - y0))
     finally:
         textpage.close()
     return out

@@ -32,7 +32,9 @@ MIN_TABLE_W = 40.0
 MIN_TABLE_H = 12.0
 TITLE_REACH = 110.0  # how far above a table (points) its title and unit lines may sit
 
-NOTE_RE = re.compile(r"^\s*(?:部门|单位名称|编制单位|填报单位|预算单位)[:：]|^\s*表\s*[一二三四五六七八九十\d]+[-—－]?\d*\s*$")
+# Lines around a table that are neither title nor data: the issuing unit and bare table numbers (表一, 公开02表).
+NOTE_RE = re.compile(r"^\s*(?:部门|单位名称|编制单位|填报单位|预算单位)[:：]")
+NUMBER_RE = re.compile(r"^\s*(?:表\s*[一二三四五六七八九十\d]+(?:[-—－]\d+)?|(?:公开)?\s*\d+\s*表|附表\s*\d*)\s*$")
 TITLE_RE = re.compile(r"表\s*(?:[（(][^)）]*[)）])?\s*$|表[一二三四五六七八九十\d]|情况表|总表|明细表")
 
 
@@ -68,6 +70,7 @@ class Draft:
     title: str | None = None
     unit: str | None = None
     notes: list[str] = field(default_factory=list)
+    cell_lines: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # lines of multi-line cells
 
 
 # ------------------------------------------------------------------------------------------------- frames
@@ -189,12 +192,16 @@ def build_draft(frame: Frame, glyphs: list[Glyph], page: int) -> Draft | None:
 
     texts = [[""] * n_cols for _ in range(n_rows)]
     merged = [[False] * n_cols for _ in range(n_rows)]
+    lines_at: dict[tuple[int, int], list[str]] = {}
     for atom in range(n_rows * n_cols):
         root = find(atom)
         if root != atom:
             merged[atom // n_cols][atom % n_cols] = True
         elif atom in content:
-            texts[atom // n_cols][atom % n_cols] = cell_text(content[atom])
+            lines = cell_lines(content[atom])
+            texts[atom // n_cols][atom % n_cols] = cell_text(lines)
+            if len(lines) > 1:
+                lines_at[(atom // n_cols, atom % n_cols)] = lines
 
     keep_rows = [r for r in range(n_rows) if any(texts[r])]
     keep_cols = [c for c in range(n_cols) if any(texts[r][c] for r in range(n_rows))]
@@ -206,7 +213,10 @@ def build_draft(frame: Frame, glyphs: list[Glyph], page: int) -> Draft | None:
         for i, r in enumerate(keep_rows)
     ]
     edges = [(xs[c], xs[c + 1]) for c in keep_cols]
-    return Draft(page=page, top=ys[0], bottom=ys[-1], rows=rows, col_edges=edges)
+    row_of = {r: i for i, r in enumerate(keep_rows)}
+    col_of = {c: j for j, c in enumerate(keep_cols)}
+    kept_lines = {(row_of[r], col_of[c]): v for (r, c), v in lines_at.items() if r in row_of and c in col_of}
+    return Draft(page=page, top=ys[0], bottom=ys[-1], rows=rows, col_edges=edges, cell_lines=kept_lines)
 
 
 def _by_position(rulings: list[Ruling], spans: list[tuple[float, float]]) -> dict[int, list[Ruling]]:
@@ -224,41 +234,29 @@ def _covers(rulings: list[Ruling] | tuple, at: float) -> bool:
     return any(r.lo - 1.0 <= at <= r.hi + 1.0 for r in rulings)
 
 
-def cell_text(glyphs: list[Glyph]) -> str:
+def cell_lines(glyphs: list[Glyph]) -> list[str]:
+    return [glyph_text(ln.glyphs) for ln in group_lines(glyphs)]
+
+
+def cell_text(lines: list[str]) -> str:
     """A cell's text: its lines joined without a break, so a wrapped label or a number pushed to the next
     line is one string again; spaces between Chinese characters (justified cells) are dropped."""
-    lines = group_lines(glyphs)
-    text = join_lines([glyph_text(ln.glyphs) for ln in lines])
-    return re.sub(r"(?<=[\p{Han}])\s+(?=[\p{Han}])", "", text).strip()
+    return re.sub(r"(?<=[\p{Han}])\s+(?=[\p{Han}])", "", join_lines(lines)).strip()
 
 
 # --------------------------------------------------------------------------------------- titles and units
 
 
 def attach_heading(draft: Draft, above: list[Line]) -> list[Line]:
-    """Take the table's title, unit and note lines from the lines just above it (closest first); return the
-    lines consumed, which then are not narrative. Scanning stops at the first line that is none of these."""
+    """Take the table's title, unit and note lines from the lines just above it (closest first) and from
+    head rows inside the frame (Excel exports draw the title area inside the table border); return the lines
+    consumed above, which then are not narrative. Scanning stops at the first line that is none of these."""
     consumed: list[Line] = []
     for ln in sorted(above, key=lambda q: -q.bottom):
-        if draft.top - ln.bottom > TITLE_REACH:
+        if draft.top - ln.bottom > TITLE_REACH or not _heading_line(draft, ln.text.strip()):
             break
-        text = ln.text.strip()
-        unit = UNIT_RE.search(text)
-        if unit or NOTE_RE.search(text):
-            if unit and draft.unit is None:
-                draft.unit = unit.group(1)
-            rest = UNIT_RE.sub("", text).strip(" （()）")
-            if rest and not _is_title(rest):
-                draft.notes.append(text)
-            elif rest and draft.title is None:
-                draft.title = rest
-            consumed.append(ln)
-            continue
-        if draft.title is None and _is_title(text):
-            draft.title = text
-            consumed.append(ln)
-            continue
-        break
+        consumed.append(ln)
+    _take_head_rows(draft)
     if draft.unit is None:
         for row in draft.rows[:3]:
             for cell in row:
@@ -269,6 +267,48 @@ def attach_heading(draft: Draft, above: list[Line]) -> list[Line]:
             if draft.unit:
                 break
     return consumed
+
+
+def _heading_line(draft: Draft, text: str, inside: bool = False) -> bool:
+    """Record ``text`` as the draft's title, unit or note if it is one; False for anything else.
+
+    A bare table number (表一, 公开02表) is a title only until a worded title turns up."""
+    if not text:
+        return True
+    unit = UNIT_RE.search(text)
+    if unit and draft.unit is None:
+        draft.unit = unit.group(1)
+    rest = UNIT_RE.sub("", text).strip(" （()）") if unit else text
+    if not rest:
+        return bool(unit)
+    if NUMBER_RE.match(rest):
+        draft.notes.append(rest)
+        return True
+    if NOTE_RE.search(rest):
+        draft.notes.append(rest)
+        return True
+    if _is_title(rest) and (draft.title is None or inside and NUMBER_RE.match(draft.title)):
+        draft.title = rest
+        return True
+    return bool(unit) and not any(ch.isdigit() for ch in rest)
+
+
+def _take_head_rows(draft: Draft) -> None:
+    """Drop leading rows that hold only the title, unit or issuing-unit line, recording what they say."""
+    while len(draft.rows) > 1:
+        row = draft.rows[0]
+        filled = [c for c in row if c.text]
+        if len(filled) == 1:
+            lines = draft.cell_lines.get((0, filled[0].col), [filled[0].text])
+        else:
+            lines = ["".join(c.text for c in filled)]
+        if not all(_heading_line(draft, t, inside=True) for t in lines):
+            return
+        draft.rows.pop(0)
+        draft.cell_lines = {(r - 1, c): v for (r, c), v in draft.cell_lines.items() if r > 0}
+        for i, r in enumerate(draft.rows):
+            for cell in r:
+                cell.row = i
 
 
 def _is_title(text: str) -> bool:

@@ -13,7 +13,7 @@ from html import escape
 import regex as re
 
 from detector.model import Document, Paragraph, Table
-from detector.report.results import difference, finding_page, finding_values
+from detector.report.results import difference, finding_page, finding_values, stated_numbers
 from detector.report.rule_pages import anchor
 
 SEVERITY_LABEL = {"error": "错误 error", "warning": "警告 warning", "info": "提示 info"}
@@ -103,26 +103,41 @@ def _sentence_span(para: Paragraph, ev: dict) -> tuple[int, int] | None:
 # ------------------------------------------------------------------------------------------- rendering
 
 
-def sentence_html(ev: dict, values: list[str], doc: Document | None, context: int = 0) -> tuple[str, int]:
-    """The evidence sentence with its numbers marked, inside its paragraph when the source is available;
-    ``context`` paragraphs before and after are shown dimmed (the review app shows one on each side)."""
-    para = find_paragraph(doc, ev) if doc is not None else None
-    text = str(ev.get("text", ""))
-    if para is None:
-        body, marks = mark_values(text, values)
-        return f'<blockquote class="evidence"><span class="sentence">{body}</span></blockquote>', marks
-    span = _sentence_span(para, ev)
-    if span is None:
-        body, marks = mark_values(text, values)
-        inner = f'<span class="sentence">{body}</span>'
-    else:
-        body, marks = mark_values(para.text[span[0]:span[1]], values)
-        inner = (escape(para.text[: span[0]]) + f'<span class="sentence">{body}</span>'
-                 + escape(para.text[span[1]:]))
-    before, after = _neighbours(doc, para, context) if doc is not None else ([], [])
+def paragraph_html(para: Paragraph, items: list[tuple[dict, list[str]]], doc: Document,
+                   context: int = 0) -> tuple[str, int]:
+    """A paragraph with each evidence sentence in it emphasised and their numbers marked, shown once even
+    when several evidence items lie in it; ``context`` paragraphs before and after are shown dimmed (the
+    review app shows one on each side)."""
+    spans: list[tuple[int, int, list[str]]] = []
+    loose: list[tuple[dict, list[str]]] = []
+    for ev, values in items:
+        span = _sentence_span(para, ev)
+        if span is not None and all(span[1] <= a or span[0] >= b for a, b, _ in spans):
+            spans.append((span[0], span[1], values))
+        elif span is None:
+            loose.append((ev, values))
+    spans.sort()
+    out, pos, marks = [], 0, 0
+    for a, b, values in spans:
+        body, k = mark_values(para.text[a:b], values)
+        out.append(escape(para.text[pos:a]) + f'<span class="sentence">{body}</span>')
+        pos, marks = b, marks + k
+    out.append(escape(para.text[pos:]))
+    extra = []
+    for ev, values in loose:  # the sentence is in the paragraph only modulo whitespace
+        body, k = mark_values(str(ev.get("text", "")), values)
+        extra.append(f'<p><span class="sentence">{body}</span></p>')
+        marks += k
+    before, after = _neighbours(doc, para, context)
     ctx_b = "".join(f'<p class="context">{escape(p.text)}</p>' for p in before)
     ctx_a = "".join(f'<p class="context">{escape(p.text)}</p>' for p in after)
-    return f'<blockquote class="evidence">{ctx_b}<p>{inner}</p>{ctx_a}</blockquote>', marks
+    return f'<blockquote class="evidence">{ctx_b}<p>{"".join(out)}</p>{"".join(extra)}{ctx_a}</blockquote>', marks
+
+
+def sentence_html(ev: dict, values: list[str]) -> tuple[str, int]:
+    """The evidence text alone, numbers marked: for a finding whose source is not available."""
+    body, marks = mark_values(str(ev.get("text", "")), values)
+    return f'<blockquote class="evidence"><span class="sentence">{body}</span></blockquote>', marks
 
 
 def _neighbours(doc: Document, para: Paragraph, n: int) -> tuple[list[Paragraph], list[Paragraph]]:
@@ -168,16 +183,37 @@ def table_html(table: Table, cell: tuple[int, int] | None, values: list[str]) ->
     return f'<div class="table-wrap">{unit}<table class="doc-table">{title}{"".join(rows_html)}</table></div>', marks
 
 
-def evidence_html(ev: dict, values: list[str], doc: Document | None, context: int = 0) -> tuple[str, int]:
-    """One evidence item: a table cell in its table when the source has it, else the sentence."""
-    cell = ev.get("cell")
-    if cell and doc is not None:
-        table = find_table(doc, ev)
-        if table is not None and 0 <= cell[0] < table.n_rows:
+def evidence_html(evidence: list[tuple[dict, list[str]]], doc: Document | None,
+                  context: int = 0) -> tuple[str, int]:
+    """The evidence items of a finding, in order: a table cell inside its table, sentences inside their
+    paragraph (one paragraph shown once), or the bare text when the source is gone."""
+    pieces: list[tuple[object, list[tuple[dict, list[str]]]]] = []  # (table | paragraph | None, items)
+    for ev, values in evidence:
+        cell = ev.get("cell")
+        table = find_table(doc, ev) if cell and doc is not None else None
+        if table is not None and isinstance(cell, (list, tuple)) and 0 <= int(cell[0]) < table.n_rows:
+            pieces.append((table, [(ev, values)]))
+            continue
+        para = find_paragraph(doc, ev) if doc is not None else None
+        same = next((items for key, items in pieces if para is not None and key is para), None)
+        if same is not None:
+            same.append((ev, values))
+        else:
+            pieces.append((para, [(ev, values)]))
+    html, marks = [], 0
+    for key, items in pieces:
+        if isinstance(key, Table):
+            ev, values = items[0]
             where = f'<p class="where">表格单元 table cell：{escape(str(ev.get("text", "")))}</p>'
-            body, marks = table_html(table, (int(cell[0]), int(cell[1])), values)
-            return where + body, marks
-    return sentence_html(ev, values, doc, context)
+            body, k = table_html(key, (int(ev["cell"][0]), int(ev["cell"][1])), values)
+            body = where + body
+        elif isinstance(key, Paragraph) and doc is not None:
+            body, k = paragraph_html(key, items, doc, context)
+        else:
+            body, k = sentence_html(*items[0])
+        html.append(body)
+        marks += k
+    return "".join(html), marks
 
 
 def arithmetic_html(finding: dict) -> str:
@@ -204,14 +240,12 @@ def finding_html(finding: dict, doc: Document | None, rule_href: str | None = No
     href = rule_href if rule_href is not None else "#" + anchor(rule)
     values = finding_values(finding)
     page = finding_page(finding)
-    evid, marks = [], 0
+    evidence = []
     for ev in finding.get("evidence") or []:
-        if not isinstance(ev, dict):
-            continue
-        ev_values = [str(v) for v in ev.get("values") or []] or values
-        body, k = evidence_html(ev, ev_values, doc, context)
-        evid.append(body)
-        marks += k
+        if isinstance(ev, dict):
+            own = [str(v) for v in ev.get("values") or []]
+            evidence.append((ev, list(dict.fromkeys([*own, *stated_numbers(finding)])) if own else values))
+    evid, marks = evidence_html(evidence, doc, context)
     fp = str(finding.get("fingerprint", ""))
     head = (
         f'<header><span class="sev sev-{escape(sev)}">{escape(SEVERITY_LABEL.get(sev, sev))}</span> '
@@ -224,7 +258,7 @@ def finding_html(finding: dict, doc: Document | None, rule_href: str | None = No
     card = (
         f'<article class="finding sev-{escape(sev)}" id="f-{escape(fp)}" data-fingerprint="{escape(fp)}" '
         f'data-severity="{escape(sev)}" data-rule="{escape(rule)}">{head}{msg}{arithmetic_html(finding)}'
-        f'{"".join(evid)}<footer class="fp">指纹 fingerprint <code>{escape(fp)}</code></footer>{extra}</article>'
+        f'{evid}<footer class="fp">指纹 fingerprint <code>{escape(fp)}</code></footer>{extra}</article>'
     )
     return card, marks
 

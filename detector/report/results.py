@@ -207,36 +207,43 @@ def finding_page(finding: dict) -> int | None:
 
 
 def finding_values(finding: dict) -> list[str]:
-    """The numbers involved, as written: the evidence's own ``values`` when the pipeline gives them, else the
-    numbers found in ``stated`` (so highlighting still works on findings from older runs)."""
+    """The numbers involved, as written: the evidence's own ``values`` and the numbers of ``stated`` (so
+    highlighting also works on findings whose evidence carries no values)."""
     values: list[str] = []
     for ev in finding.get("evidence") or []:
         for v in (ev.get("values") or []) if isinstance(ev, dict) else []:
             if v and v not in values:
                 values.append(str(v))
-    if not values:
-        values = [m.group(0) for m in NUMBER_RE.finditer(str(finding.get("stated", "")))]
+    for v in stated_numbers(finding):
+        if v not in values:
+            values.append(v)
     return values
 
 
+def stated_numbers(finding: dict) -> list[str]:
+    """The numbers of ``stated`` as written: the figure in question, always worth highlighting."""
+    return [m.group(0) for m in NUMBER_RE.finditer(str(finding.get("stated", "")))]
+
+
 def _decimal(text: str) -> tuple[Decimal, str] | None:
-    nums = NUMBER_RE.findall(text or "")
-    if len(nums) != 1:
+    """(value, unit written after it) of a text holding exactly one number."""
+    matches = list(NUMBER_RE.finditer(text or ""))
+    if len(matches) != 1:
         return None
-    raw = nums[0]
+    raw = matches[0].group(0)
+    unit = ("%" if raw.endswith("%") else "") + text[matches[0].end():].strip()
     try:
-        return Decimal(raw.replace(",", "").replace("，", "").replace("%", "").replace("−", "-")), raw
+        return Decimal(raw.replace(",", "").replace("，", "").replace("%", "").replace("−", "-")), unit
     except InvalidOperation:
         return None
 
 
 def difference(stated: str, expected: str) -> str:
-    """stated − expected when each side is one number ("5.02%" and "4.89%" → "+0.13%"); empty otherwise,
-    because a difference between a list and a number would be invented arithmetic."""
+    """stated − expected when each side is one number in the same unit ("5.02%" and "4.89%" → "+0.13%");
+    empty otherwise, because a difference between a list and a number, or 元 and 万元, would be invented."""
     a, b = _decimal(stated), _decimal(expected)
-    if a is None or b is None:
+    if a is None or b is None or a[1] != b[1]:
         return ""
     diff = a[0] - b[0]
-    places = max(-a[0].as_tuple().exponent, -b[0].as_tuple().exponent, 0)
-    suffix = "%" if a[1].endswith("%") or b[1].endswith("%") else ""
-    return f"{diff:+.{places}f}{suffix}"
+    places = min(max(-a[0].as_tuple().exponent, -b[0].as_tuple().exponent, 0), 4)
+    return f"{diff:+.{places}f}{a[1]}"

@@ -1,0 +1,97 @@
+"""Helpers for the report and review tests: real findings from the real ``gouji check``, a review server in a
+thread, and headless Chromium. Kept apart from conftest.py because only these tests use them."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "corpus" / "samples"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PLANTED = "juesuan_2023_planted.txt"
+CLEAN = "yusuan_2024_clean.txt"
+SCRIPT_MARK = "<script>window.__gouji_pwned = 1</script>"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def run_check(paths: list[Path], out: Path) -> Path:
+    """Findings of the real pipeline for each file, written in the findings contract (one JSON per line)."""
+    import json
+
+    from detector.pipeline import check_paths
+
+    lines = []
+    for path in paths:
+        result = check_paths([path])
+        lines += [json.dumps(f.to_dict(), ensure_ascii=False) + "\n" for f in result.findings]
+    out.write_text("".join(lines), encoding="utf-8")
+    return out
+
+
+def copy_samples(dest: Path, script: bool = False) -> Path:
+    """The bundled samples in a folder of their own (tests edit them); with ``script`` a paragraph that holds a
+    planted defect also carries a script tag, as a hostile or careless document might."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in (PLANTED, CLEAN):
+        shutil.copy(SAMPLES / name, dest / name)
+    if script:
+        path = dest / PLANTED
+        lines = path.read_text(encoding="utf-8").split("\n")
+        i = next(k for k, line in enumerate(lines) if "占6.12%" in line)
+        lines[i] = lines[i] + SCRIPT_MARK
+        path.write_text("\n".join(lines), encoding="utf-8")
+    return dest
+
+
+def edit_sample(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@contextmanager
+def review_server(results: Path, db_path: Path, source: Path | None = None) -> Iterator[str]:
+    """A review app on a free loopback port in a daemon thread; yields its base URL."""
+    from detector.review.app import ReviewApp, create_server
+    from detector.review.db import ReviewDB
+
+    app = ReviewApp(results, ReviewDB(db_path), source=source)
+    server = create_server(app, "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def chromium_path() -> str:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or ""):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.skip("chromium not found (/usr/bin/chromium): `make browser` installs the Debian package")
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def browser_page() -> Iterator[object]:
+    """A fresh page in headless Chromium; console errors are collected on ``page.errors``."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    exe = chromium_path()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.errors = []
+            page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+            yield page
+        finally:
+            browser.close()

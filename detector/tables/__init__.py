@@ -12,7 +12,7 @@ from detector.rules import Rules
 from detector.tables.layout import read_layout
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import code_of, is_total_label, outline, split_label
-from detector.tables.values import cell_value
+from detector.tables.values import cell_value, parse_amount
 from detector.tables.vocab import Vocab, norm, vocab
 
 SIDE_WORDS = {"收入": "income", "支出": "expense"}
@@ -21,7 +21,7 @@ SIDE_WORDS = {"收入": "income", "支出": "expense"}
 def understand(table: Table, rules: Rules) -> UnderstoodTable:
     """Read one table: identity, unit, header, columns (with roles), halves and data rows."""
     v = vocab(rules)
-    rows = table.text_rows()
+    rows = filled_rows(table)
     n_cols = table.n_cols
     spec = v.identify(table.title or "")
     lay = read_layout(rows, n_cols, v)
@@ -83,10 +83,36 @@ def standard_tables(doc: Document, rules: Rules) -> list[dict]:
 def value_at(ut: UnderstoodTable, row: int, col: int, rules: Rules) -> Value | None:
     """The amount in a cell, with the table's empty-is-zero convention applied."""
     v = vocab(rules)
+    cell = ut.cell(row, col)
+    if cell is not None and cell.merged and not cell.text.strip():
+        return None  # covered by a merged cell: its figure (if any) is counted where the merge starts
     return cell_value(ut.text(row, col), ut.empty_is_zero, v.words("zero_marks"), ut.unit or "", ut.scale)
 
 
 # --------------------------------------------------------------------------------------------- internals
+
+
+def filled_rows(table: Table) -> list[list[str]]:
+    """The grid's texts with merged-cell text copied into the positions it covers.
+
+    Readers that expand merged cells leave covered positions empty (``merged=True``). A covered cell continues
+    the cell above when the row above changes there (its text differs from its left neighbour's: a vertical
+    merge such as 会议费 over three header rows), else the cell on its left (a horizontal merge such as
+    “三公”经费 over five columns). Figures are never copied: a merged amount counts once."""
+    grid = [[c.text for c in r] for r in table.rows]
+    for r, row in enumerate(table.rows):
+        for c, cell in enumerate(row):
+            if not cell.merged or cell.text.strip():
+                continue
+            above = grid[r - 1][c] if r > 0 and c < len(grid[r - 1]) else None
+            above_left = grid[r - 1][c - 1] if r > 0 and 0 < c <= len(grid[r - 1]) else None
+            left = grid[r][c - 1] if c > 0 else None
+            vertical = left is None or (above is not None and above != above_left)
+            text = above if vertical else left
+            if text and parse_amount(text) is None:
+                grid[r][c] = text
+    return grid
+
 
 
 def _unit(rows: list[list[str]], preamble: list[int], title: str, v: Vocab) -> str | None:
@@ -154,6 +180,8 @@ def _rows(rows: list[list[str]], start: int, half: Half, v: Vocab) -> list[Row]:
         cells = rows[r]
         raw = cells[half.label_col] if half.label_col is not None and half.label_col < len(cells) else ""
         code = code_of(cells[half.code_col]) if half.code_col is not None and half.code_col < len(cells) else None
+        if not norm(raw) and half.code_col is not None and half.code_col < len(cells) and code is None:
+            raw = cells[half.code_col]  # a 合计 label merged across the code and name columns
         inline, label = split_label(raw)
         code = code or inline
         has_value = any(c.col < len(cells) and norm(cells[c.col]) for c in half.columns)

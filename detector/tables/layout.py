@@ -203,7 +203,7 @@ def _kinds(data: list[list[str]], paths: list[tuple[str, ...]], n_cols: int, v: 
         ints = [t for t in cells if t.isdigit()]
         if hk == "seq" or (c == 0 and cells and len(ints) == len(cells) and all(len(t) <= 3 for t in ints) and hk != "code"):
             kinds.append("seq")
-        elif hk == "code" or (cells and n_code == len(cells) and hk in ("blank", "label")):
+        elif hk == "code" or (cells and n_code == len(cells) and (hk in ("blank", "label") or len(cells) >= 3)):
             kinds.append("code")
         elif hk == "label" or (n_text > 0 and n_text >= n_num):
             kinds.append("label")

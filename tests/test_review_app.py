@@ -1,0 +1,165 @@
+"""The review app over real HTTP (no browser): loopback by default, path traversal, CSRF, Origin, Host, CSP,
+escaping of document text — on findings of the real pipeline."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from _report_helpers import PLANTED, SCRIPT_MARK, copy_samples, review_server, run_check
+
+from detector.cli import build_parser
+from detector.review.app import ReviewApp, create_server
+from detector.review.db import ReviewDB
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("app")
+    src = copy_samples(root / "src", script=True)
+    return run_check([src / PLANTED], root / "findings.jsonl"), src
+
+
+@pytest.fixture()
+def server(setup: tuple[Path, Path], tmp_path: Path):
+    jsonl, src = setup
+    with review_server(jsonl, tmp_path / "review.sqlite", source=src) as url:
+        yield url
+
+
+def request(url: str, method: str, path: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    """A raw request: http.client leaves the path as given (no ../ normalisation, unlike a browser)."""
+    parts = urlsplit(url)
+    con = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        con.request(method, path, body=body, headers=headers or {})
+        resp = con.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read().decode("utf-8", "replace")
+    finally:
+        con.close()
+
+
+def session(url: str) -> tuple[str, str, str]:
+    """(cookie header, CSRF token, page) of a fresh browser session."""
+    status, headers, page = request(url, "GET", "/")
+    assert status == 200
+    cookie = headers["set-cookie"].split(";")[0]
+    token = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page).group(1)
+    return cookie, token, page
+
+
+def fingerprints(page: str) -> list[str]:
+    return re.findall(r'data-fingerprint="([0-9a-f]+)"', page)
+
+
+def post_verdict(url: str, fp: str, cookie: str | None, token: str | None, origin: str | None = "same",
+                 verdict: str = "confirmed", content_type: str = "application/json") -> int:
+    headers = {"Content-Type": content_type}
+    if cookie:
+        headers["Cookie"] = cookie
+    if token:
+        headers["X-CSRF-Token"] = token
+    if origin == "same":
+        headers["Origin"] = url
+    elif origin:
+        headers["Origin"] = origin
+    body = json.dumps({"fingerprint": fp, "verdict": verdict, "comment": "c"}).encode()
+    return request(url, "POST", "/api/verdict", body, headers)[0]
+
+
+def test_binds_loopback_by_default(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    args = build_parser().parse_args(["review", str(setup[0])])
+    assert args.host == "127.0.0.1"
+    app = ReviewApp(setup[0], ReviewDB(tmp_path / "r.sqlite"), source=setup[1])
+    server = create_server(app, port=0, quiet=True)
+    try:
+        assert server.server_address[0] == "127.0.0.1"
+    finally:
+        server.server_close()
+
+
+def test_path_traversal_is_refused(server: str) -> None:
+    for path in ("/static/../../../../etc/passwd", "/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+                 "/static/../db.py", "/static/%2e%2e/app.py", "/doc?id=../../../../etc/passwd",
+                 "/doc?id=%2Fetc%2Fpasswd", "/doc?id=..%2Ffindings.jsonl", "/rules/..%2F..%2Fetc%2Fpasswd"):
+        status, _, body = request(server, "GET", path)
+        assert status in (403, 404), path
+        assert "root:" not in body and "import" not in body, path
+    assert request(server, "GET", "/static/app.js")[0] == 200
+
+
+def test_post_needs_csrf_token_session_and_origin(server: str) -> None:
+    cookie, token, page = session(server)
+    fp = fingerprints(page)[0]
+    assert post_verdict(server, fp, None, None) == 403  # nothing
+    assert post_verdict(server, fp, cookie, None) == 403  # cookie without token
+    assert post_verdict(server, fp, None, token) == 403  # token without its cookie
+    assert post_verdict(server, fp, cookie, "0" * 64) == 403  # wrong token
+    other_cookie, other_token, _ = session(server)
+    assert post_verdict(server, fp, cookie, other_token) == 403  # another session's token
+    assert post_verdict(server, fp, cookie, token, origin="http://evil.example") == 403
+    assert post_verdict(server, fp, cookie, token, content_type="application/x-www-form-urlencoded") == 415
+    assert post_verdict(server, fp, cookie, token, verdict="maybe") == 400
+    assert post_verdict(server, "f" * 20, cookie, token) == 404
+    _, _, page = request(server, "GET", "/", headers={"Cookie": cookie})
+    assert 'data-verdict="confirmed"' not in page  # none of the refused requests changed anything
+    assert post_verdict(server, fp, cookie, token) == 200
+    assert post_verdict(server, fp, other_cookie, other_token, origin=None) == 200  # no Origin (curl) is fine
+    _, _, page = request(server, "GET", "/", headers={"Cookie": cookie})
+    assert re.search(rf'data-verdict="confirmed"[^>]*data-fingerprint="{fp}"', page)
+
+
+def test_cookie_is_strict_and_every_response_has_csp(server: str) -> None:
+    status, headers, _ = request(server, "GET", "/")
+    assert "SameSite=Strict" in headers["set-cookie"] and "HttpOnly" in headers["set-cookie"]
+    for path in ("/", "/static/app.js", "/rules", "/nope", f"/doc?id={PLANTED}"):
+        _, headers, _ = request(server, "GET", path)
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+        assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_foreign_host_header_is_refused(server: str) -> None:
+    port = urlsplit(server).port
+    assert request(server, "GET", "/", headers={"Host": f"attacker.example:{port}"})[0] == 403
+    assert request(server, "GET", "/", headers={"Host": f"localhost:{port}"})[0] == 200
+
+
+def test_document_text_is_escaped(server: str) -> None:
+    _, _, queue = request(server, "GET", "/")
+    _, _, doc = request(server, "GET", f"/doc?id={PLANTED}")
+    for page in (queue, doc):
+        assert SCRIPT_MARK not in page
+        assert "&lt;script&gt;window.__gouji_pwned = 1&lt;/script&gt;" in page
+        assert page.count("<script") == 1  # only /static/app.js
+
+
+def test_rule_pages(server: str, setup: tuple[Path, Path]) -> None:
+    rules = {json.loads(x)["rule"] for x in setup[0].read_text(encoding="utf-8").splitlines() if x.strip()}
+    for rule in rules:
+        status, _, page = request(server, "GET", f"/rules/{rule}")
+        assert status == 200 and rule in page
+    assert request(server, "GET", "/rules/no.such.rule")[0] == 404
+    _, _, queue = request(server, "GET", "/")
+    assert all(f'href="/rules/{r}"' in queue for r in rules)
+
+
+def test_filters_and_progress(server: str) -> None:
+    cookie, token, page = session(server)
+    all_fps = fingerprints(page)
+    assert len(all_fps) >= 2
+    assert post_verdict(server, all_fps[0], cookie, token) == 200
+    _, _, page = request(server, "GET", "/?status=unreviewed", headers={"Cookie": cookie})
+    assert fingerprints(page) == all_fps[1:]
+    _, _, page = request(server, "GET", "/?status=reviewed", headers={"Cookie": cookie})
+    assert fingerprints(page) == all_fps[:1]
+    assert re.search(r'id="count-reviewed">1<', page) and re.search(rf'id="count-open">{len(all_fps)}<', page)
+    _, _, page = request(server, "GET", "/?severity=info", headers={"Cookie": cookie})
+    assert all('data-severity="info"' in a for a in re.findall(r"<article [^>]*>", page))
+    _, _, page = request(server, "GET", "/?doc=none.txt", headers={"Cookie": cookie})
+    assert fingerprints(page) == []

@@ -68,6 +68,8 @@ class History:
 
     def latest(self, concept: str | None, period: str = "current", measure: str | None = None) -> AmountClaim | None:
         for c in reversed(self.claims):
+            if c.link_confidence < 0.8:
+                continue
             if concept and c.concept == concept and c.period == period and (measure is None or c.measure == measure):
                 return c
         return None
@@ -216,7 +218,9 @@ def _inherit(claim: AmountClaim, previous: AmountClaim, rules: Rules) -> None:
             if ref.concept and ref.confidence >= 0.8:
                 claim.concept, claim.link_confidence = ref.concept, 0.7
     elif bare in ("", "支出决算", "决算", "实际支出"):
-        claim.concept, claim.link_confidence = previous.concept, 0.7
+        # 「X年初预算为a，支出决算为b」: only the measure changes, the subject is certainly X's
+        sure = previous.link_confidence >= 1.0 and claim.measure != previous.measure
+        claim.concept, claim.link_confidence = previous.concept, 0.85 if sure else 0.7
 
 
 def _section_measure(section: str, ctx: DocContext) -> str:

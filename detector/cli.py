@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "detector.report.cli",
     "detector.review.cli",
     "detector.batch.cli",
+    "detector.corpus.cli",
 ]
 
 DESCRIPTION = """\

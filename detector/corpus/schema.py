@@ -313,13 +313,18 @@ def render_readme(extra_sections: dict[str, str] | None = None, counts: dict[str
     ]
     for spec in TABLES:
         n = "" if counts is None else str(counts.get(spec.name, 0))
-        lines.append(f"| `{spec.file}` | {n} | {', '.join(spec.key)} | {spec.description} |")
+        lines.append(f"| `{spec.file}` | {n} | {', '.join(spec.key)} | {_cell(spec.description)} |")
     for spec in TABLES:
         lines += ["", f"## {spec.name}", "", spec.description, "",
                   "| column | type | null | unit | meaning |", "|---|---|---|---|---|"]
         for c in spec.columns:
             null = "yes" if c.nullable else "no"
-            lines.append(f"| `{c.name}` | {c.type} | {null} | {c.unit} | {c.meaning} |")
+            lines.append(f"| `{c.name}` | {c.type} | {null} | {_cell(c.unit)} | {_cell(c.meaning)} |")
     for title, body in (extra_sections or {}).items():
         lines += ["", f"## {title}", "", body.strip()]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a literal pipe would end the cell."""
+    return text.replace("|", "\\|")

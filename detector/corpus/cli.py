@@ -1,0 +1,134 @@
+"""``gouji corpus build|inject|train-ranker|metrics`` — the researchers' commands.
+
+Heavy imports (pandas, scikit-learn, the detector) happen inside each command, so ``gouji --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from detector.errors import UsageError
+
+HELP = """\
+examples:
+  gouji scan archive/ --out scan/ && gouji corpus build scan/ --out corpus/ --verdicts scan/review.sqlite
+  gouji corpus inject seeds/*.txt --out injected/ --per-doc 10 --seed 1 --gold seeds/gold.jsonl
+  gouji eval --gold injected/gold.jsonl injected/*.txt
+  gouji corpus train-ranker corpus/ --out ranker.joblib
+  gouji corpus metrics corpus/            per-document disclosure-quality metrics
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("corpus", help="research corpus: build, inject errors, train the ranker / 研究语料",
+                              description="Research corpus commands.", epilog=HELP,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="corpus_command", metavar="SUBCOMMAND")
+    p.set_defaults(func=lambda _args: p.print_help() or 2)
+
+    b = sub.add_parser("build", help="a documented Parquet corpus from a gouji scan output")
+    b.add_argument("scan", metavar="SCAN_OUT", help="the --out folder of gouji scan")
+    b.add_argument("--out", required=True, metavar="CORPUS", help="folder for the corpus tables and README.md")
+    b.add_argument("--verdicts", metavar="DB", help="the review app's SQLite database")
+    b.add_argument("--gold", action="append", default=[], metavar="GOLD",
+                   help="gold.jsonl to derive verdicts from (defect → confirmed, else dismissed); repeatable")
+    b.set_defaults(func=_build)
+
+    i = sub.add_parser("inject", help="plant realistic numeric slips in real documents, with gold labels")
+    i.add_argument("sources", nargs="+", metavar="SRC", help="text files, folders of them, or folders of PDFs")
+    i.add_argument("--out", required=True, metavar="DIR")
+    i.add_argument("--per-doc", type=int, default=10, metavar="N", help="slips per source document (default 10)")
+    i.add_argument("--seed", type=int, default=0, metavar="S")
+    i.add_argument("--gold", action="append", default=[], metavar="GOLD",
+                   help="the sources' own gold: its figures are left alone and its labels carried over")
+    i.set_defaults(func=_inject)
+
+    t = sub.add_parser("train-ranker", help="learn a finding ranker from the corpus verdicts")
+    t.add_argument("corpus", metavar="CORPUS")
+    t.add_argument("--out", required=True, metavar="MODEL", help="where to write the model (.joblib)")
+    t.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=_train)
+
+    m = sub.add_parser("metrics", help="per-document disclosure-quality metrics of a corpus")
+    m.add_argument("corpus", metavar="CORPUS")
+    m.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    m.set_defaults(func=_metrics)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from detector.corpus.build import build
+
+    counts = build(args.scan, args.out, args.verdicts, args.gold)
+    print(" ".join(f"{k}={v}" for k, v in counts.items()), f"→ {args.out}")
+    return 0
+
+
+def _inject(args: argparse.Namespace) -> int:
+    from detector.corpus.inject import inject
+
+    if args.per_doc < 1:
+        raise UsageError("--per-doc 至少为 1 / must be at least 1")
+    summary = inject(args.sources, args.out, args.per_doc, args.seed, args.gold)
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 0
+
+
+def training_set(corpus: str | Path) -> tuple[list[dict], list[int]]:
+    """Findings with a verdict (confirmed → 1, dismissed → 0) from a corpus; a person's verdict overrides one
+    derived from gold, and unsure verdicts are left out."""
+    import pandas as pd
+
+    root = Path(corpus)
+    findings = pd.read_parquet(root / "findings.parquet")
+    verdicts = pd.read_parquet(root / "verdicts.parquet")
+    verdicts = verdicts[verdicts["verdict"].isin(["confirmed", "dismissed"])]
+    verdicts = verdicts.assign(prio=verdicts["source"].map({"review": 0, "gold": 1}).fillna(2))
+    verdicts = verdicts.sort_values("prio").drop_duplicates("fingerprint")
+    joined = findings.merge(verdicts[["fingerprint", "verdict"]], on="fingerprint", how="inner")
+    X = joined.drop(columns=["verdict"]).to_dict("records")  # noqa: N806
+    y = (joined["verdict"] == "confirmed").astype(int).tolist()
+    return X, y
+
+
+def _train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from detector.corpus.ranker import FindingRanker, cross_validate_ranker, save_model
+
+    X, y = training_set(args.corpus)  # noqa: N806
+    try:
+        cv = cross_validate_ranker(X, y, folds=args.folds, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(f"无法训练排序模型 / cannot train the ranker: {exc}") from exc
+    model = FindingRanker().fit(X, y)
+    summary = {k: {"mean": float(np.mean(v)), "sd": float(np.std(v)), "folds": v} for k, v in cv.items()}
+    meta = {"n": len(y), "confirmed": int(sum(y)), "dismissed": len(y) - int(sum(y)), "cv": summary}
+    save_model(model, args.out, meta)
+    print(f"findings with a verdict: {len(y)} (confirmed {sum(y)}, dismissed {len(y) - sum(y)}); "
+          f"{len(cv['roc_auc'])}-fold stratified CV")
+    for k, v in summary.items():
+        print(f"  {k:18} {v['mean']:.3f} ± {v['sd']:.3f}")
+    print(f"model → {args.out}")
+    return 0
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    path = Path(args.corpus) / "metrics.parquet"
+    if not path.is_file():
+        raise UsageError(f"{args.corpus} 中没有 metrics.parquet（先运行 gouji corpus build）/ not a corpus folder")
+    df = pd.read_parquet(path)
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(df.to_json(orient="records", force_ascii=False))
+    else:
+        cols = ["doc", "n_claims", "coverage", "consistency", "n_findings", "completeness", "template_leftovers"]
+        with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 40):
+            print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0

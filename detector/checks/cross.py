@@ -26,7 +26,8 @@ from detector.tables.values import decimals_of, fmt
 RULE = "narrative.table_value"
 KIND = "value_conflict"
 MIN_LINK = 0.8  # below this link confidence a mismatch is unverifiable, never a fail
-MIN_SIMILARITY = 0.9  # TF-IDF fallback: a referent must read almost as the row label to be linked at all
+MIN_SIMILARITY = 0.9
+MIN_WORDING = 0.4  # a referent far from the linked row's own words (货物类政府采购支出 vs 合计) may be a narrower figure  # TF-IDF fallback: a referent must read almost as the row label to be linked at all
 
 
 @dataclass
@@ -74,7 +75,9 @@ def _check(claim: AmountClaim, link: Link) -> Outcome:
     ref = link.facts[0]
     agree = all(equal_relation(ref.term.value.quantity, f.term.value.quantity).holds for f in link.facts[1:])
     holds = any(v.holds for v in verdicts)
-    confident = link.confidence >= MIN_LINK and agree
+    label = strip_marker(ref.term.row.label)
+    wording = _dice(strip_marker(claim.referent), label) if label else 1.0
+    confident = link.confidence >= MIN_LINK and agree and wording >= MIN_WORDING
     status = "pass" if holds else ("fail" if confident else "unverifiable")
     tq = ref.term.value.quantity
     expected = fmt(tq.base / q.scale, max(decimals_of(tq), 0)) + (q.unit or "")
@@ -85,6 +88,8 @@ def _check(claim: AmountClaim, link: Link) -> Outcome:
         reason = f"文中「{claim.referent}」为 {q.text}，{ref.ut.title}「{ref.term.row.name}」为 {_cell_text(ref)}{ref.ut.unit}"
         if not agree:
             reason += "；各表数字本身不一致，无法确定对照口径"
+        elif wording < MIN_WORDING:
+            reason += f"；文中说法与表中行名相去较远（相似度 {wording:.2f}），可能不是同一口径"
         elif link.confidence < MIN_LINK:
             reason += f"；对照关系置信度 {link.confidence:.2f} 不足（{link.how}）"
     s = claim.sentence
@@ -105,6 +110,14 @@ def _check(claim: AmountClaim, link: Link) -> Outcome:
         confidence=conf,
         margin=min(v.margin for v in verdicts),
     )
+
+
+def _dice(a: str, b: str) -> float:
+    """Character-bigram Dice coefficient: how much of the two wordings is shared (一般公共预算收入 vs
+    一般公共预算拨款收入 → 0.75)."""
+    x = {a[i : i + 2] for i in range(len(a) - 1)}
+    y = {b[i : i + 2] for i in range(len(b) - 1)}
+    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
 
 
 def _cell_text(f: Fact) -> str:

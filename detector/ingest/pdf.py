@@ -28,6 +28,8 @@ from detector.ingest.pdf_tables import (
     continues,
     find_frames,
     merge_into,
+    split_at_titles,
+    title_from_run,
     to_table,
 )
 from detector.model import Block, Paragraph
@@ -114,16 +116,16 @@ def _cut_tables(page: PageGeometry) -> _PageItems:
     for frame, glyphs in zip(frames, inside, strict=True):
         draft = build_draft(frame, glyphs, page.number) if glyphs else None
         if draft is not None and _is_table(draft):
-            drafts.append(draft)
+            drafts.extend(split_at_titles(draft))
         else:
             free.extend(glyphs)  # a boxed paragraph or a frame around the page: narrative after all
     return _PageItems(page.number, page.height, group_lines(free, page.number), drafts)
 
 
 def _is_table(draft: Draft) -> bool:
-    """A frame is a table when it has at least two rows and two columns of text; a single box is a border
-    around a page, a note or a heading."""
-    return len(draft.rows) >= 2 and len(draft.col_edges) >= 2
+    """A frame is a table when it has two columns of text; a single box is a border around a page, a note or
+    a heading. One row is enough: a table's header row is often all that fits at the foot of a page."""
+    return len(draft.col_edges) >= 2
 
 
 def _assemble(items: list[_PageItems], file: str) -> list[Block]:
@@ -166,6 +168,7 @@ def _assemble(items: list[_PageItems], file: str) -> list[Block]:
         if last is not None and not run and continues(last, it):
             merge_into(last, it)
             continue
+        title_from_run(it, run)
         flush()
         drafts_out.append((len(blocks), it))
         blocks.append(to_table(it, len(blocks), file))

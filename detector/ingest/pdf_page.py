@@ -99,9 +99,12 @@ def read_page(page: pdfium.PdfPage, number: int) -> PageGeometry:
     left, bottom, right, top = page.get_mediabox()
     tf = _Transform(right - left, top - bottom, page.get_rotation())
     # pdfium reports boxes relative to the media box origin; shift so that the page starts at 0.
-    glyphs = _glyphs(page, tf, left, bottom)
-    rulings, images = _rulings(page, tf, left, bottom)
     width, height = tf.display_size
+    # Content placed outside the page is clipped away by every viewer (WPS leaves the next table there).
+    glyphs = [g for g in _glyphs(page, tf, left, bottom) if 0 <= g.cx <= width and 0 <= g.cy <= height]
+    rulings, images = _rulings(page, tf, left, bottom)
+    rulings = [r for r in rulings if r.lo < (width if r.horizontal else height) and r.hi > 0
+               and 0 <= r.pos <= (height if r.horizontal else width)]
     return PageGeometry(number=number, width=width, height=height, glyphs=glyphs, rulings=rulings, images=images)
 
 
@@ -138,13 +141,19 @@ def _rulings(page: pdfium.PdfPage, tf: _Transform, ox: float, oy: float) -> tupl
     descended into: their axes and bars are not table rulings."""
     out: list[Ruling] = []
     images = 0
-    for obj in page.get_objects(max_depth=1):
-        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+    # The raw API, not page.get_objects(): a Word table page has thousands of path objects and the Python
+    # wrapper per object costs more than reading its bounds.
+    bounds = [ctypes.c_float() for _ in range(4)]
+    refs = [ctypes.byref(v) for v in bounds]
+    for i in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+        obj = pdfium_c.FPDFPage_GetObject(page.raw, i)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             images += 1
             continue
-        if obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+        if kind != pdfium_c.FPDF_PAGEOBJ_PATH or not _inked(obj) or not pdfium_c.FPDFPageObj_GetBounds(obj, *refs):
             continue
-        left, bottom, right, top = obj.get_bounds()
+        left, bottom, right, top = (v.value for v in bounds)
         x0, y0, x1, y1 = tf.box(left - ox, bottom - oy, right - ox, top - oy)
         w, h = x1 - x0, y1 - y0
         if w < THIN and h < THIN:
@@ -158,9 +167,26 @@ def _rulings(page: pdfium.PdfPage, tf: _Transform, ox: float, oy: float) -> tupl
     return out, images
 
 
-def _path_segments(obj: pdfium.PdfObject, tf: _Transform, ox: float, oy: float) -> list[Ruling]:
+def _inked(obj: pdfium_c.FPDF_PAGEOBJECT) -> bool:
+    """Does the path leave ink? Word paints white rectangles over cell padding; their edges, inset from
+    the real borders, would otherwise cut merged cells into pieces."""
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, ctypes.byref(fill_mode), ctypes.byref(stroke)):
+        return True
+    rgba = [ctypes.c_uint() for _ in range(4)]
+    refs = [ctypes.byref(v) for v in rgba]
+    if stroke.value and pdfium_c.FPDFPageObj_GetStrokeColor(obj, *refs) and not _white(rgba):
+        return True
+    return bool(fill_mode.value and pdfium_c.FPDFPageObj_GetFillColor(obj, *refs) and not _white(rgba))
+
+
+def _white(rgba: list[ctypes.c_uint]) -> bool:
+    r, g, b, a = (v.value for v in rgba)
+    return a == 0 or min(r, g, b) >= 245
+
+
+def _path_segments(raw: pdfium_c.FPDF_PAGEOBJECT, tf: _Transform, ox: float, oy: float) -> list[Ruling]:
     """The straight axis-aligned pieces of a larger path (cell rectangles, polylines of grid lines)."""
-    raw = obj.raw
     m = pdfium_c.FS_MATRIX()
     if not pdfium_c.FPDFPageObj_GetMatrix(raw, ctypes.byref(m)):
         m.a, m.b, m.c, m.d, m.e, m.f = 1, 0, 0, 1, 0, 0

@@ -30,11 +30,12 @@ MIN_BAND = 6.0
 GAP = 2.5  # collinear pieces closer than this are one line (Word draws a border per cell)
 MIN_TABLE_W = 40.0
 MIN_TABLE_H = 12.0
-TITLE_REACH = 110.0  # how far above a table (points) its title and unit lines may sit
+TITLE_REACH = 100.0  # how far above a table or above the heading line below it (points) a heading line may sit
 
 # Lines around a table that are neither title nor data: the issuing unit and bare table numbers (表一, 公开02表).
-NOTE_RE = re.compile(r"^\s*(?:部门|单位名称|编制单位|填报单位|预算单位)[:：]")
+NOTE_RE = re.compile(r"^\s*(?:部门(?:名称)?|单位名称|编制单位|填报单位|预算单位)[:：]")
 NUMBER_RE = re.compile(r"^\s*(?:表\s*[一二三四五六七八九十\d]+(?:[-—－]\d+)?|(?:公开)?\s*\d+\s*表|附表\s*\d*)\s*$")
+PART_RE = re.compile(r"^\s*第[一二三四五六七八九十\d]+部分")  # a part heading sits above a table, not its title
 TITLE_RE = re.compile(r"表\s*(?:[（(][^)）]*[)）])?\s*$|表[一二三四五六七八九十\d]|情况表|总表|明细表")
 
 
@@ -71,6 +72,11 @@ class Draft:
     unit: str | None = None
     notes: list[str] = field(default_factory=list)
     cell_lines: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # lines of multi-line cells
+    row_tops: list[float] = field(default_factory=list)
+    last_page: int = 0  # the page its last rows are on, once continuations are merged in
+
+    def __post_init__(self) -> None:
+        self.last_page = self.last_page or self.page
 
 
 # ------------------------------------------------------------------------------------------------- frames
@@ -216,7 +222,27 @@ def build_draft(frame: Frame, glyphs: list[Glyph], page: int) -> Draft | None:
     row_of = {r: i for i, r in enumerate(keep_rows)}
     col_of = {c: j for j, c in enumerate(keep_cols)}
     kept_lines = {(row_of[r], col_of[c]): v for (r, c), v in lines_at.items() if r in row_of and c in col_of}
-    return Draft(page=page, top=ys[0], bottom=ys[-1], rows=rows, col_edges=edges, cell_lines=kept_lines)
+    return Draft(page=page, top=ys[0], bottom=ys[-1], rows=rows, col_edges=edges, cell_lines=kept_lines,
+                 row_tops=[ys[r] for r in keep_rows])
+
+
+def split_at_titles(draft: Draft) -> list[Draft]:
+    """Cut a frame where a row holds nothing but a table title: Excel exports draw consecutive tables (the
+    tail of one, the head of the next) inside one connected set of borders."""
+    for i in range(1, len(draft.rows)):
+        filled = [c for c in draft.rows[i] if c.text]
+        if len(filled) == 1 and _is_title(filled[0].text) and not UNIT_RE.search(filled[0].text):
+            head = Draft(page=draft.page, top=draft.top, bottom=draft.row_tops[i], rows=draft.rows[:i],
+                         col_edges=draft.col_edges, row_tops=draft.row_tops[:i],
+                         cell_lines={k: v for k, v in draft.cell_lines.items() if k[0] < i})
+            tail = Draft(page=draft.page, top=draft.row_tops[i], bottom=draft.bottom, rows=draft.rows[i:],
+                         col_edges=draft.col_edges, row_tops=draft.row_tops[i:],
+                         cell_lines={(r - i, c): v for (r, c), v in draft.cell_lines.items() if r >= i})
+            for r, row in enumerate(tail.rows):
+                for cell in row:
+                    cell.row = r
+            return [head, *split_at_titles(tail)]
+    return [draft]
 
 
 def _by_position(rulings: list[Ruling], spans: list[tuple[float, float]]) -> dict[int, list[Ruling]]:
@@ -252,10 +278,34 @@ def attach_heading(draft: Draft, above: list[Line]) -> list[Line]:
     head rows inside the frame (Excel exports draw the title area inside the table border); return the lines
     consumed above, which then are not narrative. Scanning stops at the first line that is none of these."""
     consumed: list[Line] = []
-    for ln in sorted(above, key=lambda q: -q.bottom):
-        if draft.top - ln.bottom > TITLE_REACH or not _heading_line(draft, ln.text.strip()):
+    pending: list[Line] = []  # short wordy lines (a wrapped unit name) kept only if a heading line follows
+    lines = sorted(above, key=lambda q: -q.bottom)
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        up = lines[i + 1] if i + 1 < len(lines) and _wrapped(lines[i + 1], ln) else None
+        floor = min((q.top for q in consumed + pending), default=draft.top)
+        if floor - ln.bottom > TITLE_REACH:
             break
-        consumed.append(ln)
+        if _heading_line(draft, ln.text.strip()):
+            consumed.append(ln)
+            consumed.extend(pending)
+            draft.notes.extend(q.text.strip() for q in pending)
+            pending.clear()
+            if up is not None and draft.title == ln.text.strip() and not _heading_line(Draft(0, 0, 0, [], []),
+                                                                                       up.text.strip()):
+                draft.title = up.text.strip() + draft.title  # the title's first line, wrapped above
+                consumed.append(up)
+                i += 1
+        elif up is not None and draft.title is None and _is_title(up.text.strip() + ln.text.strip()):
+            draft.title = up.text.strip() + ln.text.strip()  # a title wrapped after its first line
+            consumed.extend([ln, up])
+            i += 1
+        elif len(pending) < 2 and len(ln.text.strip()) <= 12 and not any(ch.isdigit() for ch in ln.text):
+            pending.append(ln)
+        else:
+            break
+        i += 1
     _take_head_rows(draft)
     if draft.unit is None:
         for row in draft.rows[:3]:
@@ -287,7 +337,8 @@ def _heading_line(draft: Draft, text: str, inside: bool = False) -> bool:
     if NOTE_RE.search(rest):
         draft.notes.append(rest)
         return True
-    if _is_title(rest) and (draft.title is None or inside and NUMBER_RE.match(draft.title)):
+    if _is_title(rest) and (draft.title is None or inside and (NUMBER_RE.match(draft.title)
+                                                                or PART_RE.match(draft.title))):
         draft.title = rest
         return True
     return bool(unit) and not any(ch.isdigit() for ch in rest)
@@ -305,10 +356,32 @@ def _take_head_rows(draft: Draft) -> None:
         if not all(_heading_line(draft, t, inside=True) for t in lines):
             return
         draft.rows.pop(0)
+        if draft.row_tops:
+            draft.row_tops.pop(0)
         draft.cell_lines = {(r - 1, c): v for (r, c), v in draft.cell_lines.items() if r > 0}
         for i, r in enumerate(draft.rows):
             for cell in r:
                 cell.row = i
+
+
+def title_from_run(draft: Draft, run: list[Line]) -> bool:
+    """A title left at the foot of the previous page: take the run's last line as the untitled table's title."""
+    if draft.title is not None or not run:
+        return False
+    last = run[-1]
+    if last.page not in (draft.page, draft.page - 1) or not _is_title(last.text.strip()):
+        return False
+    draft.title = last.text.strip()
+    run.pop()
+    return True
+
+
+def _wrapped(upper: Line, lower: Line) -> bool:
+    """Are two lines one heading wrapped? Same size, no more than half a line apart, the upper one unfinished."""
+    height = max(upper.bottom - upper.top, lower.bottom - lower.top, 1.0)
+    text = upper.text.strip()
+    return (0 <= lower.top - upper.bottom < 0.6 * height and abs(upper.size - lower.size) < 0.15 * height
+            and bool(text) and text[-1] not in "。；;：:" and not UNIT_RE.search(text + lower.text))
 
 
 def _is_title(text: str) -> bool:
@@ -321,61 +394,68 @@ def _is_title(text: str) -> bool:
 def continues(prev: Draft, draft: Draft) -> bool:
     """Is ``draft`` the rest of ``prev`` on the next page? Only when nothing but running heads sits between
     them, ``draft`` has no title of its own (or repeats ``prev``'s), and its columns line up with ``prev``'s."""
-    if draft.page != prev.page + 1:
+    if draft.page != prev.last_page + 1:
         return False
     if draft.title is not None and draft.title != prev.title:
         return False
-    return column_map(prev, draft) is not None
+    return common_columns(prev, draft) is not None or len(prev.col_edges) == len(draft.col_edges)
 
 
-def column_map(prev: Draft, draft: Draft) -> list[int] | None:
-    """For each column of ``draft``, the column of ``prev`` it continues: by position when the widths line
-    up, else by index when both have as many columns; None when neither holds."""
-    mapping: list[int] = []
-    for lo, hi in draft.col_edges:
-        best, best_overlap = -1, 0.0
-        for k, (plo, phi) in enumerate(prev.col_edges):
-            overlap = min(hi, phi) - max(lo, plo)
-            if overlap > best_overlap:
-                best, best_overlap = k, overlap
-        if best < 0 or best_overlap < 0.5 * min(hi - lo, prev.col_edges[best][1] - prev.col_edges[best][0]):
-            mapping = []
-            break
-        mapping.append(best)
-    if mapping and len(set(mapping)) == len(mapping):
-        return mapping
-    if len(draft.col_edges) == len(prev.col_edges):
-        return list(range(len(prev.col_edges)))
-    return None
+def _bounds(draft: Draft) -> list[float]:
+    return sorted({x for edge in draft.col_edges for x in edge})
+
+
+def common_columns(prev: Draft, draft: Draft) -> list[tuple[float, float]] | None:
+    """The finer of the two tables' column grids when one refines the other (every boundary of the coarser
+    one is also a boundary of the finer one, within MIN_BAND): a header row of merged cells at the foot of a
+    page continues with the full columns on the next. None when the boundaries disagree."""
+    a, b = _bounds(prev), _bounds(draft)
+    union = _cluster(a + b)
+    if len(union) != max(len(a), len(b)):
+        return None
+    xs = [(lo + hi) / 2 for lo, hi in union]
+    return list(zip(xs, xs[1:], strict=False))
+
+
+def regrid(draft: Draft, edges: list[tuple[float, float]]) -> None:
+    """Re-express ``draft`` on finer columns: a cell covering several of them keeps its text in the first,
+    the others are merged positions."""
+    targets = [[k for k, (lo, hi) in enumerate(edges) if old_lo - MIN_BAND < (lo + hi) / 2 < old_hi + MIN_BAND]
+               for old_lo, old_hi in draft.col_edges]
+    rows = []
+    for i, row in enumerate(draft.rows):
+        new = [Cell(row=i, col=k, text="", page=draft.page) for k in range(len(edges))]
+        for cell, ks in zip(row, targets, strict=True):
+            for n, k in enumerate(ks):
+                new[k] = Cell(row=i, col=k, text=cell.text if n == 0 else "", page=cell.page,
+                              merged=cell.merged if n == 0 else bool(cell.text or cell.merged))
+        rows.append(new)
+    draft.rows = rows
+    draft.col_edges = list(edges)
+    draft.cell_lines = {}
 
 
 def merge_into(prev: Draft, draft: Draft) -> None:
-    """Append ``draft``'s rows to ``prev``, dropping the header rows it repeats."""
-    mapping = column_map(prev, draft) or list(range(len(draft.col_edges)))
-    width = len(prev.col_edges)
-    rows = [_remap(row, mapping, width, draft.page) for row in draft.rows]
+    """Append ``draft``'s rows to ``prev`` on a common column grid, dropping the header rows it repeats."""
+    edges = common_columns(prev, draft)
+    if edges is not None:
+        for d in (prev, draft):
+            if len(d.col_edges) != len(edges):
+                regrid(d, edges)
     head = 0
+    rows = draft.rows
     while head < len(rows) - 1 and head < len(prev.rows) and _texts(rows[head]) == _texts(prev.rows[head]):
         head += 1
     for row in rows[head:]:
         r = len(prev.rows)
-        for cell in row:
-            cell.row = r
+        for c, cell in enumerate(row):
+            cell.row, cell.col = r, c
         prev.rows.append(row)
     prev.bottom = draft.bottom
+    prev.last_page = draft.last_page
     prev.notes.extend(n for n in draft.notes if n not in prev.notes)
     if prev.unit is None:
         prev.unit = draft.unit
-
-
-def _remap(row: list[Cell], mapping: list[int], width: int, page: int) -> list[Cell]:
-    out = [Cell(row=0, col=c, text="", page=page) for c in range(width)]
-    for cell, target in zip(row, mapping, strict=False):
-        if cell.text and out[target].text:
-            out[target].text += cell.text
-        elif cell.text or not out[target].text:
-            out[target] = Cell(row=0, col=target, text=cell.text, page=cell.page, merged=cell.merged)
-    return out
 
 
 def _texts(row: list[Cell]) -> list[str]:

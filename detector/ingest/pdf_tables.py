@@ -365,14 +365,24 @@ def _take_head_rows(draft: Draft) -> None:
 
 
 def title_from_run(draft: Draft, run: list[Line]) -> bool:
-    """A title left at the foot of the previous page: take the run's last line as the untitled table's title."""
+    """A title (with its unit and note lines) left at the foot of the previous page: take the run's trailing
+    heading lines for the untitled table that opens the next page."""
     if draft.title is not None or not run:
         return False
-    last = run[-1]
-    if last.page not in (draft.page, draft.page - 1) or not _is_title(last.text.strip()):
+    probe = Draft(page=draft.page, top=0.0, bottom=0.0, rows=[], col_edges=[])
+    taken = 0
+    for ln in reversed(run[-4:]):
+        if ln.page not in (draft.page, draft.page - 1) or not _heading_line(probe, ln.text.strip()):
+            break
+        taken += 1
+        if probe.title is not None:
+            break
+    if probe.title is None:
         return False
-    draft.title = last.text.strip()
-    run.pop()
+    draft.title = probe.title
+    draft.unit = draft.unit or probe.unit
+    draft.notes = probe.notes + draft.notes
+    del run[-taken:]
     return True
 
 

@@ -50,6 +50,12 @@ FLOW_VERBS = re.compile(r"使用|投入|到位|拨付|下达|收到|支付|执�
 COUNT_REFERENT = re.compile(r"([\p{Han}（）()]{1,12}?)(?:共|计|合计|共计)?\s*$")
 
 
+AND_AFTER_FIGURE = re.compile(r"(?<=[元%])(?:和|及)")
+AND_LEADING = re.compile(r"^(?:和|及|以及)")
+GROUP_HEAD = re.compile(r"^\s*(?:\d{4}年度?)?([^，。；：:]{2,20}?)中(?!的)")
+SECTION_WHOLE = re.compile(r"([^，。；]{2,30}?)中[，,：:]")
+
+
 @dataclass
 class Mention:
     q: Quantity
@@ -115,7 +121,7 @@ def mentions(sent: Sentence) -> list[Mention]:
     for q in parse_quantities(sent.text):
         left = sent.text[prev : q.start]
         seps = [SEP_STRENGTH[ch] for ch in left if ch in SEP_STRENGTH]
-        seps += [1 for _ in re.finditer(r"(?<=[元%])(?:和|及)", left)]
+        seps += [1 for _ in AND_AFTER_FIGURE.finditer(left)]
         strongest = max(seps, default=0)
         marker = ENUM_MARKER.search(left)
         out.append(Mention(q=q, left=left, sep_before=_sep_name(strongest), marker_before=marker.group(0) if marker else ""))
@@ -325,7 +331,7 @@ def _sentence_total(ms, amounts) -> AmountClaim | None:
 
 def _section_whole(sent, rules, history, part) -> AmountClaim | None:
     """「“三公”经费支出决算中，因公出国（境）费…占0%」: the whole is named before 中."""
-    m = re.search(r"([^，。；]{2,30}?)中[，,：:]", sent.text)
+    m = SECTION_WHOLE.search(sent.text)
     if not m:
         return None
     ref = referents.resolve(m.group(1), rules)
@@ -376,7 +382,7 @@ def _is_part(part: AmountClaim, total: AmountClaim) -> bool:
 
 def _strength(text: str) -> int:
     seps = [SEP_STRENGTH[ch] for ch in text if ch in SEP_STRENGTH]
-    seps += [1 for _ in re.finditer(r"^(?:和|及|以及)", text)]
+    seps += [1 for _ in AND_LEADING.finditer(text)]
     return max(seps, default=0)
 
 
@@ -431,7 +437,7 @@ def group_enumerations(ms, amounts, sent, rules, history) -> list[Enumeration]:
         return []
     first = amounts[min(amounts)]
     head = sent.text[: first.quantity.start]
-    m = re.match(r"^\s*(?:\d{4}年度?)?([^，。；：:]{2,20}?)中(?!的)", head)
+    m = GROUP_HEAD.match(head)
     if not m:
         return []
     ref = referents.resolve(m.group(1), rules)

@@ -38,12 +38,18 @@ class Referent:
     year: int | None
 
 
+BOOKMARK = re.compile(r"\[[^\]]{0,60}\]")
+LIST_MARKER = re.compile(r"^\d+[.、．]\s*")
+NUMBERED = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）]\s*")
+SPACES = re.compile(r"\s+")
+
+
 def clean(raw: str) -> str:
     """Strip separators, list words, time prefixes and linking verbs around a referent."""
-    text = re.sub(r"\[[^\]]{0,60}\]", "", raw).strip()  # export bookmarks: [bookmark: _Toc…], [_GoBack]
+    text = BOOKMARK.sub("", raw).strip()  # export bookmarks: [bookmark: _Toc…], [_GoBack]
     text = LEADING.sub("", text)
-    text = re.sub(r"^\d+[.、．]\s*", "", text)  # list marker "2."
-    text = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）]\s*", "", text)
+    text = LIST_MARKER.sub("", text)  # list marker "2."
+    text = NUMBERED.sub("", text)
     for _ in range(2):
         text = TIME_PREFIX.sub("", text).strip()
         text = LEADING.sub("", text)
@@ -55,7 +61,7 @@ def canonical(text: str) -> str:
     """The form concepts are matched on: markers, quotes, brackets and spaces removed."""
     text = MARKER.sub("", text)
     text = BRACKETED.sub("", text)
-    return re.sub(r"\s+", "", text)
+    return SPACES.sub("", text)
 
 
 @lru_cache(maxsize=4)

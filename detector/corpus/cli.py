@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.set_defaults(func=_inject)
 
     t = sub.add_parser("train-ranker", help="learn a finding ranker from the corpus verdicts")
-    t.add_argument("corpus", metavar="CORPUS")
+    t.add_argument("corpus", nargs="+", metavar="CORPUS", help="one or more corpus folders, pooled")
     t.add_argument("--out", required=True, metavar="MODEL", help="where to write the model (.joblib)")
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     t.add_argument("--seed", type=int, default=0)
@@ -77,14 +77,13 @@ def _inject(args: argparse.Namespace) -> int:
     return 0
 
 
-def training_set(corpus: str | Path) -> tuple[list[dict], list[int]]:
-    """Findings with a verdict (confirmed → 1, dismissed → 0) from a corpus; a person's verdict overrides one
-    derived from gold, and unsure verdicts are left out."""
+def training_set(corpora: list[str | Path]) -> tuple[list[dict], list[int]]:
+    """Findings with a verdict (confirmed → 1, dismissed → 0) from one or more corpora; a person's verdict
+    overrides one derived from gold, and unsure verdicts are left out."""
     import pandas as pd
 
-    root = Path(corpus)
-    findings = pd.read_parquet(root / "findings.parquet")
-    verdicts = pd.read_parquet(root / "verdicts.parquet")
+    findings = pd.concat([pd.read_parquet(Path(c) / "findings.parquet") for c in corpora], ignore_index=True)
+    verdicts = pd.concat([pd.read_parquet(Path(c) / "verdicts.parquet") for c in corpora], ignore_index=True)
     verdicts = verdicts[verdicts["verdict"].isin(["confirmed", "dismissed"])]
     verdicts = verdicts.assign(prio=verdicts["source"].map({"review": 0, "gold": 1}).fillna(2))
     verdicts = verdicts.sort_values("prio").drop_duplicates("fingerprint")

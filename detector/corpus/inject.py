@@ -320,6 +320,10 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s,，|:：;；、]", "", text)
 
 
+def _jsonl(lines: list[dict]) -> str:
+    return "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in lines)
+
+
 def inject(paths: Iterable[str | Path], out: str | Path, per_doc: int, seed: int,
            gold_paths: Iterable[str | Path] = ()) -> dict:
     """Perturb every source document, write DIR/<doc>.txt and DIR/gold.jsonl; return a summary."""
@@ -345,7 +349,7 @@ def inject(paths: Iterable[str | Path], out: str | Path, per_doc: int, seed: int
             planted = plan(text, result, per_doc - total, rng, protected, used)
             if not planted:
                 break
-            doc_id = src.doc if copy == 1 else f"{src.doc}~{copy}"
+            doc_id = f"{src.doc}~{copy}"  # never the source's own id: both may be scored side by side
             new_text = apply(text, planted)
             write_text_atomic(out / f"{doc_id}.txt", new_text)
             lines += gold_lines(doc_id, planted) + carried_gold(src.doc, doc_id, gold, new_text)
@@ -361,5 +365,8 @@ def inject(paths: Iterable[str | Path], out: str | Path, per_doc: int, seed: int
         summary["per_source"][src.doc] = total
         if total < per_doc:
             summary["short"][src.doc] = total
-    write_text_atomic(out / "gold.jsonl", "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in lines))
+    write_text_atomic(out / "gold.jsonl", _jsonl(lines))
+    # The planted slips alone: `gouji eval --gold DIR/gold-injected.jsonl` measures recall on them only (the
+    # sources' own defects, carried into gold.jsonl, would otherwise count in the recall too).
+    write_text_atomic(out / "gold-injected.jsonl", _jsonl([g for g in lines if "#src" not in g["id"]]))
     return summary

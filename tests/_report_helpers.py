@@ -3,13 +3,18 @@ thread, and headless Chromium. Kept apart from conftest.py because only these te
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from detector.io import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "corpus" / "samples"
@@ -22,16 +27,24 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 def run_check(paths: list[Path], out: Path) -> Path:
-    """Findings of the real pipeline for each file, written in the findings contract (one JSON per line)."""
-    import json
+    """Run the real ``gouji check PATH… --format jsonl`` and write its stdout to ``out`` — the way an auditor
+    makes RESULTS without a scan. Exit status 1 would only say findings were found."""
+    proc = subprocess.run([sys.executable, "-m", "detector.cli", "check", *map(str, paths), "--format", "jsonl"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    write_text_atomic(out, proc.stdout)
+    return out
 
-    from detector.pipeline import check_paths
 
-    lines = []
-    for path in paths:
-        result = check_paths([path])
-        lines += [json.dumps(f.to_dict(), ensure_ascii=False) + "\n" for f in result.findings]
-    out.write_text("".join(lines), encoding="utf-8")
+def run_scan(root: Path, out: Path) -> Path:
+    """Run the real ``gouji scan ROOT --out DIR`` (from the test's own folder, so relative paths in
+    documents.parquet do not resolve by accident) and return DIR."""
+    proc = subprocess.run([sys.executable, "-m", "detector.cli", "scan", str(root), "--out", str(out)],
+                          capture_output=True, text=True, cwd=out.parent, timeout=900,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert (out / "findings.jsonl").exists(), proc.stderr[-2000:]
     return out
 
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from _report_helpers import ARTIFACTS, PLANTED, SCRIPT_MARK, browser_page, copy_samples, run_check
+from _report_helpers import ARTIFACTS, PLANTED, SCRIPT_MARK, browser_page, copy_samples, run_check, run_scan
 
 from detector.cli import main
 from detector.report.html import build_html
@@ -167,3 +167,25 @@ def test_report_in_chromium(results_jsonl: tuple[Path, Path], tmp_path: Path) ->
         page.pdf(path=str(ARTIFACTS / "report.pdf"))
     assert (ARTIFACTS / "report.pdf").stat().st_size > 1000
     assert PLANTED in out.read_text(encoding="utf-8")
+
+
+def test_report_from_a_scan_folder(tmp_path: Path) -> None:
+    """A `gouji scan` folder: every document listed (the clean one too) with its checks by outcome."""
+    import pandas as pd
+
+    src = copy_samples(tmp_path / "src")
+    out = run_scan(src, tmp_path / "scan")
+    results = load_results(out)
+    documents = pd.read_parquet(out / "documents.parquet")
+    checks = pd.read_parquet(out / "checks.parquet")
+    assert results.has_checks and set(results.documents) == set(documents["doc"])
+    assert all(info.paths and info.paths[0].exists() for info in results.documents.values())
+    html = build_html(results)
+    for doc in documents["doc"]:
+        row = re.search(rf">{re.escape(doc)}</a></td><td>ok</td>((?:<td>\d+</td>)+)</tr>", html)
+        assert row, doc
+        counts = [int(n) for n in re.findall(r"\d+", row.group(1))]
+        per_doc = checks[checks["doc"] == doc]["status"].value_counts()
+        assert counts[3:] == [int(per_doc.get(o, 0)) for o in ("pass", "fail", "unverifiable")]
+    assert html.count('<article class="finding') == len(results.findings)
+    assert "<mark>" in html and "原文不可用" not in html

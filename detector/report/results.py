@@ -143,15 +143,17 @@ def _read_documents(path: Path, root: Path | None) -> dict[str, DocInfo]:
 
 
 def _paths_of(raw: object, root: Path | None) -> list[Path]:
-    """documents.parquet's ``path``: one path, a list of paths, or a folder (a document per folder)."""
+    """documents.parquet's ``path``: one path, a list of paths, or a folder (a document per folder). A scan
+    writes paths as given on its command line, so a relative path is tried under ``root`` first and then as
+    is; a zip member (archive.zip/member) does not exist on disk and leaves the document without source."""
     if raw is None or (isinstance(raw, float) and raw != raw):
         return []
     items = [str(x) for x in raw] if isinstance(raw, (list, tuple)) or hasattr(raw, "tolist") else [str(raw)]
     paths: list[Path] = []
     for item in items:
         p = Path(item)
-        if not p.is_absolute() and root is not None:
-            p = root / p
+        if not p.is_absolute() and root is not None and (root / p).exists():
+            p = root / p  # relative to --source (or the scan folder); else as written (the scan's cwd)
         if p.is_dir():
             paths += sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SOURCE_SUFFIXES)
         else:

@@ -34,7 +34,9 @@ TITLE_REACH = 100.0  # how far above a table or above the heading line below it 
 
 # Lines around a table that are neither title nor data: the issuing unit and bare table numbers (表一, 公开02表).
 NOTE_RE = re.compile(r"^\s*(?:部门(?:名称)?|单位名称|编制单位|填报单位|预算单位)[:：]")
-NUMBER_RE = re.compile(r"^\s*(?:表\s*[一二三四五六七八九十\d]+(?:[-—－]\d+)?|(?:公开)?\s*\d+\s*表|附表\s*\d*)\s*$")
+NUMBER_RE = re.compile(
+    r"^\s*(?:(?:公开)?\s*表\s*[一二三四五六七八九十\d]+(?:[-—－]\d+)?|(?:公开)?\s*\d+\s*表|附表\s*\d*)\s*$"
+)
 PART_RE = re.compile(r"^\s*第[一二三四五六七八九十\d]+部分")  # a part heading sits above a table, not its title
 TITLE_RE = re.compile(r"表\s*(?:[（(][^)）]*[)）])?\s*$|表[一二三四五六七八九十\d]|情况表|总表|明细表")
 
@@ -387,10 +389,10 @@ def title_from_run(draft: Draft, run: list[Line]) -> bool:
 
 
 def _wrapped(upper: Line, lower: Line) -> bool:
-    """Are two lines one heading wrapped? Same size, no more than half a line apart, the upper one unfinished."""
+    """Are two lines one heading wrapped? Same size, less than a line height apart, the upper one unfinished."""
     height = max(upper.bottom - upper.top, lower.bottom - lower.top, 1.0)
     text = upper.text.strip()
-    return (0 <= lower.top - upper.bottom < 0.6 * height and abs(upper.size - lower.size) < 0.15 * height
+    return (0 <= lower.top - upper.bottom < height and abs(upper.size - lower.size) < 0.15 * height
             and bool(text) and text[-1] not in "。；;：:" and not UNIT_RE.search(text + lower.text))
 
 

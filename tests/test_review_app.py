@@ -6,11 +6,13 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from _report_helpers import PLANTED, SCRIPT_MARK, copy_samples, review_server, run_check
+from _report_helpers import PLANTED, ROOT, SCRIPT_MARK, copy_samples, review_server, run_check
 
 from detector.cli import build_parser
 from detector.review.app import ReviewApp, create_server
@@ -163,3 +165,40 @@ def test_filters_and_progress(server: str) -> None:
     assert all('data-severity="info"' in a for a in re.findall(r"<article [^>]*>", page))
     _, _, page = request(server, "GET", "/?doc=none.txt", headers={"Cookie": cookie})
     assert fingerprints(page) == []
+
+
+def test_rewritten_results_are_picked_up_and_half_written_ones_ignored(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    jsonl = tmp_path / "findings.jsonl"
+    jsonl.write_bytes(setup[0].read_bytes())
+    app = ReviewApp(jsonl, ReviewDB(tmp_path / "r.sqlite"), source=setup[1])
+    n = len(app.results.findings)
+    # `gouji check > findings.jsonl` caught mid-write: a cut line is not read, nothing resolves
+    data = setup[0].read_bytes()
+    jsonl.write_bytes(data[: len(data) // 2])
+    assert len(app.refresh().findings) == n
+    assert all(i["present"] for i in app.db.queue(app.results.key))
+    # a complete re-run in which the document has no finding left: all of its findings are resolved
+    jsonl.write_bytes(b"")
+    assert app.refresh().findings == []
+    queue = app.db.queue(app.results.key)
+    assert len(queue) == n and not any(i["present"] for i in queue)
+    jsonl.write_bytes(data)
+    assert all(i["present"] for i in app.db.queue(app.refresh().key))
+
+
+def test_gouji_review_command_serves_on_loopback(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    """The real command line: no --host means 127.0.0.1; the database defaults beside a scan, here --db."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "detector.cli", "review", str(setup[0]), "--source", str(setup[1]), "--port", "0",
+         "--db", str(tmp_path / "review.sqlite")], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        m = re.search(r"http://([\d.]+):(\d+)/", line)
+        assert m, line
+        assert m.group(1) == "127.0.0.1"
+        status, _, page = request(f"http://127.0.0.1:{m.group(2)}", "GET", "/")
+        assert status == 200 and "审阅队列" in page
+        assert (tmp_path / "review.sqlite").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -50,6 +50,7 @@ class Results:
     root: Path | None
     source_root: Path | None
     has_checks: bool = False
+    listed: bool = False  # documents come from documents.parquet (a scan), not only from the findings
     _cache: dict[str, Document | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -102,7 +103,8 @@ def load_results(path: str | Path, source: str | Path | None = None) -> Results:
         raise GoujiError(f"找不到结果 / results not found: {path}")
     findings = read_findings(findings_path)
     documents: dict[str, DocInfo] = {}
-    if path.is_dir() and (path / DOCUMENTS_FILE).exists():
+    listed = path.is_dir() and (path / DOCUMENTS_FILE).exists()
+    if listed:
         documents = _read_documents(path / DOCUMENTS_FILE, source_root or root)
     for f in findings:
         doc = f.get("doc", "")
@@ -111,7 +113,7 @@ def load_results(path: str | Path, source: str | Path | None = None) -> Results:
     has_checks = path.is_dir() and (path / CHECKS_FILE).exists()
     if has_checks:
         _read_checks(path / CHECKS_FILE, documents)
-    return Results(findings, documents, findings_path, root, source_root, has_checks)
+    return Results(findings, documents, findings_path, root, source_root, has_checks, listed)
 
 
 def read_findings(path: Path) -> list[dict]:

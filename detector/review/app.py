@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from detector.errors import GoujiError
 from detector.model import Document, Paragraph, Table
 from detector.report.render import SEVERITY_LABEL, finding_html, mark_values
 from detector.report.results import SEVERITIES, Results, finding_values, load_results
@@ -81,14 +82,30 @@ class ReviewApp:
             self.allowed_hosts = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
 
     def refresh(self, force: bool = False) -> Results:
+        """Re-read RESULTS if findings.jsonl changed, and record its findings in the database.
+
+        A jsonl is the whole result set, so a finding missing from it is resolved; a scan lists its
+        documents, so only findings of documents checked again (status ok) can resolve. A file caught half
+        written (``gouji check > f.jsonl`` still running) is not read: the previous results stay until the
+        next request finds it complete."""
         findings_file = self.results_path / "findings.jsonl" if self.results_path.is_dir() else self.results_path
-        st = findings_file.stat()
+        try:
+            st = findings_file.stat()
+        except OSError:
+            if force:
+                raise
+            return self.results
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._lock:
             if force or stamp != self._stamp:
-                results = load_results(self.results_path, self.source)
+                try:
+                    results = load_results(self.results_path, self.source)
+                except GoujiError:
+                    if force:
+                        raise
+                    return self.results
                 checked = None
-                if any(i.paths for i in results.documents.values()) and results.root is not None:
+                if results.listed:
                     checked = [d for d, i in results.documents.items() if i.status.lower() not in FAILED_STATUSES]
                 self.db.sync(results.key, results.findings, checked)
                 self.results, self._stamp = results, stamp

@@ -189,3 +189,23 @@ def test_report_from_a_scan_folder(tmp_path: Path) -> None:
         assert counts[3:] == [int(per_doc.get(o, 0)) for o in ("pass", "fail", "unverifiable")]
     assert html.count('<article class="finding') == len(results.findings)
     assert "<mark>" in html and "原文不可用" not in html
+
+
+@pytest.mark.slow
+def test_report_on_the_seeds(seeds: Path, tmp_path: Path) -> None:
+    """The five founding documents: every finding of the real pipeline shows its numbers highlighted in its
+    own sentence or table cell, re-ingested from the source."""
+    jsonl = run_check(sorted(seeds.glob("*.txt")), tmp_path / "seeds.jsonl")
+    findings = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert findings
+    html = build_html(load_results(jsonl, seeds))
+    parser = _Cards()
+    parser.feed(html)
+    assert set(parser.cards) == {f["fingerprint"] for f in findings}
+    assert all(parser.cards.values()), [fp for fp, marks in parser.cards.items() if not marks]
+    assert "原文不可用" not in html
+    pattern = re.compile(r'<article [^>]*data-fingerprint="(\w+)".*?</article>', re.S)
+    cards = {m.group(1): m.group(0) for m in pattern.finditer(html)}
+    for f in findings:
+        if any(e.get("cell") for e in f["evidence"]):
+            assert '<td class="hit">' in cards[f["fingerprint"]], f["message"]  # the cell shown in its table

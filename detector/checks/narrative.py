@@ -32,6 +32,9 @@ from detector.rules import Rules
 
 HUNDRED = Decimal(100)
 MIN_LINK = 0.8  # below this a referent link never raises a finding
+# Two figures are "the same referent" only when both referents are exactly a concept's name or alias (or a
+# certain ellipsis of one): a referent that merely ends with an alias may be a narrower or wider scope.
+VALUE_LINK = 0.85
 
 
 def run(doc: Document, claims: list[Claim], rules: Rules) -> list[Outcome]:
@@ -291,7 +294,7 @@ def check_values(amounts: list[AmountClaim]) -> list[Outcome]:
     """The same concept, period and measure stated with values that cannot be the same figure."""
     groups: dict[tuple, list[AmountClaim]] = defaultdict(list)
     for a in amounts:
-        if a.concept and a.link_confidence >= MIN_LINK and a.quantity.kind == "amount":
+        if a.concept and a.link_confidence >= VALUE_LINK and a.quantity.kind == "amount":
             groups[(a.concept, a.period, a.measure, a.year)].append(a)
     out: list[Outcome] = []
     for (_concept, _, _, _), group in groups.items():

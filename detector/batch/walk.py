@@ -63,11 +63,11 @@ class FileRef:
         try:
             if not self.members:
                 with open(self.path, "rb") as fh:
-                    data = fh.read(MAX_FILE_BYTES + 1)
-                if len(data) > MAX_FILE_BYTES:
-                    raise IngestError(f"文件过大（上限 {MAX_FILE_BYTES // 2**20} MB）/ file too large", path=self.name,
-                                      code="too_large")
-                return data
+                    # Size first: read(n) would reserve n bytes up front, and workers run under --max-memory.
+                    if os.fstat(fh.fileno()).st_size > MAX_FILE_BYTES:
+                        raise IngestError(f"文件过大（上限 {MAX_FILE_BYTES // 2**20} MB）/ file too large",
+                                          path=self.name, code="too_large")
+                    return fh.read()
             with zipfile.ZipFile(self.path) as outer:
                 return _read_chain(outer, self.members, self.name, limits)
         except OSError as exc:
@@ -272,10 +272,8 @@ def _read_chain(zf: zipfile.ZipFile, members: tuple[str, ...], name: str, limits
     problem = _member_problem(info, limits)
     if problem:
         raise IngestError(problem, path=name, code="zip_limit")
-    with zf.open(info) as fh:
-        data = fh.read(limits.max_member_bytes + 1)
-    if len(data) > limits.max_member_bytes:
-        raise IngestError("压缩包成员过大 / archive member too large", path=name, code="zip_limit")
+    with zf.open(info) as fh:  # zipfile stops at the declared size and checks the CRC: no more comes out
+        data = fh.read()
     if len(members) == 1:
         return data
     with zipfile.ZipFile(io.BytesIO(data)) as inner:

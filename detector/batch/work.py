@@ -76,7 +76,9 @@ def run_document(task: Task) -> dict:
     try:
         result = _check(task)
     except GoujiError as exc:
-        return error_result(task, exc.code, exc.message, seconds=time.perf_counter() - t0)
+        result = error_result(task, exc.code, exc.message, seconds=time.perf_counter() - t0)
+        result["row"]["format"] = _sniffed_format(task)
+        return result
     except MemoryError:
         return error_result(task, "out_of_memory", "内存不足（超过 --max-memory）/ out of memory (over --max-memory)",
                             seconds=time.perf_counter() - t0) | {"fatal": True}
@@ -88,6 +90,19 @@ def run_document(task: Task) -> dict:
                             seconds=time.perf_counter() - t0)
     result["row"]["seconds_total"] = time.perf_counter() - t0
     return result
+
+
+def _sniffed_format(task: Task) -> str | None:
+    """The format of a document that failed, when its bytes say it (a truncated PDF is still a PDF)."""
+    from detector.ingest.sniff import sniff
+
+    formats = []
+    for ref in task.source.files:
+        try:
+            formats.append(sniff(ref.read(task.limits), ref.basename))
+        except (GoujiError, MemoryError):
+            return None
+    return "+".join(sorted(set(formats))) or None
 
 
 def _where(exc: BaseException) -> str:

@@ -27,6 +27,7 @@ from detector.ingest.grid import (
     is_cjk,
     is_unit_line,
     paragraphs_before,
+    reraise_fatal,
     title_row,
 )
 from detector.model import Block, Paragraph, Table
@@ -62,11 +63,12 @@ def _open_body(data: bytes, file: str) -> etree._Element:
         if root is None:
             root = parse_xml(part.blob)
     except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors for broken packages
+        reraise_fatal(exc)
         raise IngestError(f"DOCX 文件已损坏或缺少正文部件 / broken DOCX ({type(exc).__name__}: {exc})", path=file,
                           code="corrupt") from exc
     body = root.find(f"{W}body")
     if body is None:
-        raise IngestError("DOCX 没有正文（w:body）/ DOCX has no document body", path=file, code="corrupt")
+        raise IngestError("DOCX 文件已损坏：没有正文（w:body）/ broken DOCX: no document body", path=file, code="corrupt")
     return body
 
 

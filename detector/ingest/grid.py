@@ -146,3 +146,10 @@ def paragraphs_before(blocks: list[Block], lookback: int = 3) -> list[str]:
 def is_cjk(ch: str) -> bool:
     """CJK ideographs and full-width punctuation: between two of these a line break is not a space."""
     return bool(ch) and ("\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
+
+
+def reraise_fatal(exc: BaseException) -> None:
+    """Readers turn a parsing library's own exceptions into IngestError, but a timeout (a caller's alarm) or
+    exhausted memory is not a property of the file and must reach the caller unchanged."""
+    if isinstance(exc, (TimeoutError, MemoryError)):
+        raise exc

@@ -149,13 +149,15 @@ class _TreeBuilder(HTMLParser):
         closes["tbody"] = closes["tfoot"] = closes["thead"]
         targets = closes.get(tag, ("p",) if tag in BLOCK else ())
         scope = SCOPES.get(tag, ("table",))
+        cut = None  # the outermost open target inside the scope: a new row closes the open cell *and* row
         for i in range(len(self.stack) - 1, 0, -1):
             node_tag = self.stack[i].tag
             if node_tag in scope:
                 break
             if node_tag in targets:
-                del self.stack[i:]
-                break
+                cut = i
+        if cut is not None:
+            del self.stack[cut:]
 
 
 def parse_tree(text: str) -> Node:

@@ -22,7 +22,16 @@ from lxml import etree
 
 from detector.errors import IngestError
 from detector.ingest import FileContent
-from detector.ingest.grid import MAX_GRID_CELLS, Span, build_grid, check_zip, find_unit, head_texts, title_row
+from detector.ingest.grid import (
+    MAX_GRID_CELLS,
+    Span,
+    build_grid,
+    check_zip,
+    find_unit,
+    head_texts,
+    reraise_fatal,
+    title_row,
+)
 from detector.ingest.sniff import OLE_MAGIC
 from detector.model import Block, Table
 
@@ -131,12 +140,16 @@ def _read_xlsx(data: bytes, file: str) -> list[tuple[str, Cells, list[Merge]]]:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError/ValueError/lxml errors for broken workbooks
+        reraise_fatal(exc)
         raise IngestError(f"XLSX 文件已损坏或格式不符 / broken XLSX ({type(exc).__name__}: {exc})", path=file,
                           code="corrupt") from exc
     merges = _merged_ranges(data)
     sheets: list[tuple[str, Cells, list[Merge]]] = []
     try:
         for ws in wb.worksheets:
+            # The stored dimension (A1:XFD1048576 after whole-column formatting) would make openpyxl pad every
+            # row to it; without it, only the cells present in the XML are produced.
+            ws.reset_dimensions()
             cells: Cells = {}
             for row in ws.iter_rows():
                 for cell in row:
@@ -149,6 +162,7 @@ def _read_xlsx(data: bytes, file: str) -> list[tuple[str, Cells, list[Merge]]]:
     except IngestError:
         raise
     except Exception as exc:
+        reraise_fatal(exc)
         raise IngestError(f"XLSX 工作表无法读取 / unreadable XLSX sheet ({type(exc).__name__}: {exc})", path=file,
                           code="corrupt") from exc
     finally:
@@ -208,6 +222,7 @@ def _read_xls(data: bytes, file: str) -> list[tuple[str, Cells, list[Merge]]]:
     except IngestError:
         raise
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct.error, IndexError on broken files
+        reraise_fatal(exc)
         if "encrypted" in str(exc).lower():
             raise IngestError("文件受密码保护，请先取消密码 / password-protected workbook", path=file,
                               code="encrypted") from exc

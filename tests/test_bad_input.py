@@ -1,0 +1,321 @@
+"""Bad input: whatever bytes a user points gouji at, ``load`` returns a Document or raises an IngestError whose
+message says what is wrong — never another exception, never a hang. And a document re-encoded (GBK, GB18030,
+UTF-16 with or without BOM) reads exactly as its UTF-8 original."""
+
+from __future__ import annotations
+
+import io
+import random
+import signal
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+import detector.ingest
+from detector.errors import IngestError
+from detector.ingest import load
+from detector.ingest.sniff import OLE_MAGIC
+from detector.model import Document, Paragraph
+
+SAMPLES = Path(__file__).resolve().parents[1] / "corpus" / "samples"
+SAMPLE = SAMPLES / "juesuan_2023_planted.txt"
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail instead of hanging: SIGALRM raises in the main thread after ``seconds``."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def outcome(path: Path, seconds: float = 30) -> Document | IngestError:
+    """``load(path)`` as a value: the Document, or the IngestError. Any other exception propagates and fails."""
+    with deadline(seconds):
+        try:
+            return load(path)
+        except IngestError as exc:
+            return exc
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def shape(doc: Document) -> list:
+    """What reading produced, independent of offsets: paragraph texts and table grids in order."""
+    return [b.text if isinstance(b, Paragraph) else (b.title, b.unit, b.text_rows()) for b in doc.blocks]
+
+
+def error(result: Document | IngestError) -> IngestError:
+    assert isinstance(result, IngestError), f"expected an IngestError, got a document of {len(result.blocks)} blocks"
+    return result
+
+
+def docx_bytes() -> bytes:
+    d = docx.Document()
+    d.add_paragraph("2023年度收入总计1,226.42万元。")
+    t = d.add_table(rows=2, cols=2)
+    t.cell(0, 0).text, t.cell(0, 1).text, t.cell(1, 0).text, t.cell(1, 1).text = "项目", "金额", "合计", "1226.42"
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def xlsx_bytes() -> bytes:
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["B1"] = "合计", 1226.42
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def with_member(container: bytes, name: str, data: bytes | None, compress: bool = True) -> bytes:
+    """``container`` with member ``name`` replaced by ``data`` (removed when None, added when absent)."""
+    out = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(io.BytesIO(container)) as src, zipfile.ZipFile(out, "w", method) as dst:
+        for info in src.infolist():
+            if info.filename != name:
+                dst.writestr(info.filename, src.read(info.filename))
+        if data is not None:
+            dst.writestr(name, data)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------- not a document
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\r\n\t  "])
+def test_empty_file(tmp_path: Path, data: bytes) -> None:
+    exc = error(outcome(write(tmp_path, "empty.txt", data)))
+    assert exc.code == "empty" and "空文件" in exc.message and "empty file" in exc.message
+    assert "empty.txt" in str(exc)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_binary_garbage(tmp_path: Path, seed: int) -> None:
+    data = random.Random(seed).randbytes(8192)
+    exc = error(outcome(write(tmp_path, "garbage.txt", data)))
+    assert "二进制" in exc.message or "编码" in exc.message
+
+
+def test_unreadable_path(tmp_path: Path) -> None:
+    exc = error(outcome(tmp_path))  # a directory
+    assert exc.code == "unreadable" and "无法读取" in exc.message
+
+
+def test_oversized_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detector.ingest, "MAX_FILE_BYTES", 1000)
+    exc = error(outcome(write(tmp_path, "big.txt", "收入".encode() * 1000)))
+    assert exc.code == "too_large" and "文件过大" in exc.message
+
+
+# --------------------------------------------------------------------------------------- wrong extension
+
+
+def test_docx_named_pdf_is_read_as_docx(tmp_path: Path) -> None:
+    doc = outcome(write(tmp_path, "report.pdf", docx_bytes()))
+    assert isinstance(doc, Document) and doc.meta["format"] == "docx"
+    assert doc.paragraphs[0].text == "2023年度收入总计1,226.42万元。"
+    assert doc.tables[0].text_rows() == [["项目", "金额"], ["合计", "1226.42"]]
+
+
+def test_text_named_xlsx_is_read_as_text(tmp_path: Path) -> None:
+    doc = outcome(write(tmp_path, "table.xlsx", "本年收入合计1,226.42万元。\n".encode()))
+    assert isinstance(doc, Document) and doc.meta["format"] == "text"
+    assert doc.paragraphs[0].text == "本年收入合计1,226.42万元。"
+
+
+def test_zip_that_is_not_office(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    exc = error(outcome(write(tmp_path, "a.docx", buf.getvalue())))
+    assert exc.code == "unsupported" and "不是 DOCX 或 XLSX" in exc.message
+
+
+# ------------------------------------------------------------------------------------- broken containers
+
+
+@pytest.mark.parametrize("make", [docx_bytes, xlsx_bytes], ids=["docx", "xlsx"])
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9, 0.999])
+def test_truncated_container(tmp_path: Path, make, keep: float) -> None:
+    data = make()
+    exc = error(outcome(write(tmp_path, "cut.bin", data[: int(len(data) * keep)])))
+    assert exc.code == "corrupt" and ("损坏" in exc.message or "broken" in exc.message)
+
+
+@pytest.mark.parametrize(("make", "member"), [
+    (docx_bytes, "word/document.xml"), (docx_bytes, "[Content_Types].xml"), (docx_bytes, "_rels/.rels"),
+    (xlsx_bytes, "xl/workbook.xml"), (xlsx_bytes, "xl/worksheets/sheet1.xml"), (xlsx_bytes, "[Content_Types].xml"),
+])
+@pytest.mark.parametrize("content", [None, b"<not xml", b"<?xml version='1.0'?><root/>"], ids=["missing", "junk", "alien"])
+def test_damaged_part(tmp_path: Path, make, member: str, content: bytes | None) -> None:
+    """A missing or damaged part is an IngestError, or (a part the reader can do without) a document."""
+    result = outcome(write(tmp_path, "damaged.bin", with_member(make(), member, content)))
+    if isinstance(result, IngestError):
+        assert result.code in ("corrupt", "unsupported") and ("损坏" in result.message or "ZIP" in result.message)
+
+
+def test_docx_without_body_part_is_an_error(tmp_path: Path) -> None:
+    exc = error(outcome(write(tmp_path, "a.docx", with_member(docx_bytes(), "word/document.xml", b"<not xml"))))
+    assert "DOCX" in exc.message and "损坏" in exc.message
+
+
+@pytest.mark.parametrize(("make", "kind"), [(docx_bytes, "DOCX"), (xlsx_bytes, "XLSX")])
+def test_zip_bomb_refused_before_parsing(tmp_path: Path, make, kind: str) -> None:
+    bomb = with_member(make(), "docProps/padding.xml", b" " * (12 * 1024 * 1024))  # ~1000:1
+    exc = error(outcome(write(tmp_path, f"bomb.{kind.lower()}", bomb), seconds=10))
+    assert exc.code == "zip_bomb" and "压缩炸弹" in exc.message and kind in exc.message
+
+
+def test_large_but_incompressible_member_is_fine(tmp_path: Path) -> None:
+    noise = random.Random(1).randbytes(11 * 1024 * 1024)
+    doc = outcome(write(tmp_path, "photo.docx", with_member(docx_bytes(), "word/media/image1.bin", noise, False)))
+    assert isinstance(doc, Document) and doc.tables
+
+
+def test_sheet_with_a_stray_far_cell_is_refused_clearly(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["XFD1048576"] = "合计", 1
+    buf = io.BytesIO()
+    wb.save(buf)
+    exc = error(outcome(write(tmp_path, "far.xlsx", buf.getvalue())))
+    assert exc.code == "too_large" and "表格过大" in exc.message
+
+
+@pytest.mark.parametrize(("name", "stream", "phrase"), [
+    ("secret.xlsx", "EncryptedPackage", "密码"),
+    ("secret.docx", "EncryptedPackage", "密码"),
+    ("old.doc", "WordDocument", "不受支持"),
+    ("old.bin", "WordDocument", "不受支持"),
+    ("broken.xls", "Workbook", "XLS 文件已损坏"),
+])
+def test_ole_files(tmp_path: Path, name: str, stream: str, phrase: str) -> None:
+    """Password-protected OOXML is an OLE container holding an EncryptedPackage stream; .doc holds
+    WordDocument; an OLE file xlrd cannot parse is a broken XLS."""
+    data = OLE_MAGIC + bytes(504) + stream.encode("utf-16-le") + random.Random(2).randbytes(4000)
+    exc = error(outcome(write(tmp_path, name, data)))
+    assert phrase in exc.message
+
+
+# ------------------------------------------------------------------------------------------------ HTML
+
+
+def test_html_pathologies(tmp_path: Path) -> None:
+    deep = "<div>" * 20000 + "深层文本" + "</div>" * 10
+    unclosed = "<html><body><table><tr><td>甲<td>1<tr><td>乙<td>2</table><p>未闭合<p>第二段"
+    spans = "<table>" + "<tr>" + '<td colspan="1000" rowspan="65534">x</td>' * 50 + "</tr></table>"
+    for name, page in [("deep.html", deep), ("unclosed.html", unclosed), ("spans.html", spans)]:
+        result = outcome(write(tmp_path, name, page.encode("utf-8")), seconds=20)
+        assert isinstance(result, Document | IngestError)
+        if isinstance(result, IngestError):
+            assert result.code == "too_large" and "表格过大" in result.message
+    doc = outcome(write(tmp_path, "unclosed.html", unclosed.encode("utf-8")))
+    assert [b.kind for b in doc.blocks] == ["table", "paragraph", "paragraph"]
+    assert doc.tables[0].text_rows() == [["甲", "1"], ["乙", "2"]]
+    assert "深层文本" in outcome(write(tmp_path, "deep.html", deep.encode("utf-8"))).text()
+
+
+# -------------------------------------------------------------------------------------- text pathologies
+
+
+def test_nul_bytes_in_text(tmp_path: Path) -> None:
+    text = SAMPLE.read_bytes()
+    doc = outcome(write(tmp_path, "nul.txt", text.replace("。".encode(), "。".encode() + b"\x00", 5)))
+    assert isinstance(doc, Document)
+    assert all("\x00" not in p.text for p in doc.paragraphs)
+    assert len(doc.paragraphs) == len(load(SAMPLE).paragraphs)
+
+
+def test_mixed_line_endings(tmp_path: Path) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").split("\n")
+    endings = ["\r\n", "\n", "\r"]  # never "\r" then an empty line's "\n": that would read as one "\r\n"
+    mixed = "".join(line + endings[i % 3] for i, line in enumerate(lines[:-1])) + lines[-1]
+    doc = outcome(write(tmp_path, "mixed.txt", mixed.encode("utf-8")))
+    assert shape(doc) == shape(load(SAMPLE))
+
+
+def test_two_million_character_line(tmp_path: Path) -> None:
+    sentence = "一般公共预算财政拨款支出1,012.86万元，占82.59%。"
+    line = sentence * (2_000_000 // len(sentence) + 1)
+    doc = outcome(write(tmp_path, "long.txt", line.encode("utf-8")), seconds=30)
+    assert isinstance(doc, Document) and len(doc.paragraphs) == 1 and len(doc.paragraphs[0].text) >= 2_000_000
+    html = outcome(write(tmp_path, "long.html", f"<html><p>{line}</p></html>".encode()), seconds=30)
+    assert isinstance(html, Document) and len(html.paragraphs[0].text) == len(line)
+
+
+# ------------------------------------------------------------------------------------------------ encodings
+
+ENCODINGS = {
+    "gbk": lambda t: t.encode("gbk"),
+    "gb18030": lambda t: t.encode("gb18030"),
+    "utf-8-bom": lambda t: "\ufeff".encode() + t.encode("utf-8"),
+    "utf-16-le-bom": lambda t: t.encode("utf-16"),  # CPython writes little-endian with a BOM
+    "utf-16-be-bom": lambda t: b"\xfe\xff" + t.encode("utf-16-be"),
+    "utf-16-le": lambda t: t.encode("utf-16-le"),
+    "utf-16-be": lambda t: t.encode("utf-16-be"),
+}
+
+
+def assert_same_as_utf8(path: Path, tmp_path: Path, encodings: dict = ENCODINGS) -> None:
+    text = path.read_text(encoding="utf-8")
+    reference = shape(load(path))
+    for name, encode in encodings.items():
+        try:
+            data = encode(text)
+        except UnicodeEncodeError:
+            continue  # a character GBK lacks: GB18030 covers that case
+        doc = outcome(write(tmp_path, f"{path.stem}.{name}.txt", data))
+        assert isinstance(doc, Document), (name, doc)
+        assert shape(doc) == reference, f"{path.name} in {name} reads differently"
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.txt")))
+def test_samples_reencoded_read_the_same(tmp_path: Path, sample: str) -> None:
+    assert_same_as_utf8(SAMPLES / sample, tmp_path)
+
+
+def test_big5_traditional_text(tmp_path: Path) -> None:
+    text = "二、收入決算情況說明\n本年收入1,226.42萬元，其中：財政撥款收入1,163.24萬元，佔94.85%。\n"
+    doc = outcome(write(tmp_path, "big5.txt", text.encode("big5")))
+    assert doc.meta["encoding"] == "big5" and doc.text() == text.strip()
+
+
+def test_damaged_byte_does_not_change_the_encoding(tmp_path: Path) -> None:
+    """One corrupt byte in a UTF-8 file becomes U+FFFD; the rest is not re-read as GB18030 mojibake."""
+    data = bytearray(SAMPLE.read_bytes())
+    data[len(data) // 2] = 0xFF
+    doc = outcome(write(tmp_path, "flipped.txt", bytes(data)))
+    assert doc.meta["encoding"] == "utf-8"
+    assert doc.paragraphs[0].text == load(SAMPLE).paragraphs[0].text
+
+
+def test_utf16_cut_at_odd_length(tmp_path: Path) -> None:
+    data = SAMPLE.read_text(encoding="utf-8").encode("utf-16")[:-1]
+    doc = outcome(write(tmp_path, "odd.txt", data))
+    assert isinstance(doc, Document) and doc.paragraphs[0].text == load(SAMPLE).paragraphs[0].text
+
+
+@pytest.mark.slow
+def test_seeds_reencoded_read_the_same(seeds: Path, tmp_path: Path) -> None:
+    files = sorted(seeds.glob("*.txt"))
+    assert files, f"no seed texts in {seeds}"
+    for path in files:
+        assert_same_as_utf8(path, tmp_path)

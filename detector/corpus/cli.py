@@ -96,11 +96,12 @@ def training_set(corpora: list[str | Path]) -> tuple[list[dict], list[int]]:
 def _train(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from detector.corpus.ranker import FindingRanker, cross_validate_ranker, save_model
+    from detector.corpus.ranker import FindingRanker, cross_validate_ranker, save_model, source_document
 
     X, y = training_set(args.corpus)  # noqa: N806
+    groups = [source_document(str(x["doc"])) for x in X]
     try:
-        cv = cross_validate_ranker(X, y, folds=args.folds, seed=args.seed)
+        cv = cross_validate_ranker(X, y, folds=args.folds, seed=args.seed, groups=groups)
     except ValueError as exc:
         raise UsageError(f"无法训练排序模型 / cannot train the ranker: {exc}") from exc
     model = FindingRanker().fit(X, y)
@@ -108,7 +109,7 @@ def _train(args: argparse.Namespace) -> int:
     meta = {"n": len(y), "confirmed": int(sum(y)), "dismissed": len(y) - int(sum(y)), "cv": summary}
     save_model(model, args.out, meta)
     print(f"findings with a verdict: {len(y)} (confirmed {sum(y)}, dismissed {len(y) - sum(y)}); "
-          f"{len(cv['roc_auc'])}-fold stratified CV")
+          f"{len(cv['roc_auc'])}-fold stratified CV grouped by source document ({len(set(groups))} sources)")
     for k, v in summary.items():
         print(f"  {k:18} {v['mean']:.3f} ± {v['sd']:.3f}")
     print(f"model → {args.out}")

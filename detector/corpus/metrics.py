@@ -108,10 +108,11 @@ def rule_table_patterns() -> tuple[Pattern, ...]:
         entries = load_rules().tables
     except Exception:  # noqa: BLE001 — rules are optional for metrics; the built-in list stands in
         return TABLES
-    found = []
+    titles: dict[str, list[str]] = {}  # a table named twice (two title conventions) is one standard table
     for e in entries or []:
         if isinstance(e, dict) and e.get("name") and e.get("titles"):
-            found.append(Pattern(str(e["name"]), "|".join(f"(?:{t})" for t in e["titles"])))
+            titles.setdefault(str(e["name"]), []).extend(str(t) for t in e["titles"])
+    found = [Pattern(name, "|".join(f"(?:{t})" for t in ts)) for name, ts in titles.items()]
     return tuple(found) or TABLES
 
 

@@ -114,26 +114,47 @@ class FindingRanker(ClassifierMixin, BaseEstimator):
         return dict(zip(vec.get_feature_names_out(), model.coef_[0].tolist(), strict=True))
 
 
-def cross_validate_ranker(X: Sequence[object], y: Sequence[int], ranker: FindingRanker | None = None,
-                          folds: int = 5, seed: int = 0) -> dict[str, list[float]]:
-    """Stratified k-fold ROC AUC and average precision. ``folds`` is lowered to the size of the rarer class
-    (a fold must hold both classes); fewer than two of either class is an error, since nothing can be said."""
+def source_document(doc: str) -> str:
+    """The source a document was made from: an injected copy ``X~3`` (or ``X~3.txt``) comes from ``X``. Copies
+    share the source's real findings, so they must sit in the same cross-validation fold."""
+    name = doc.rsplit("/", 1)[-1]
+    for suffix in (".txt", ".pdf", ".docx", ".xlsx", ".html"):
+        name = name.removesuffix(suffix)
+    return name.split("~", 1)[0]
+
+
+def cross_validate_ranker(X: Sequence[object], y: Sequence[int], ranker: FindingRanker | None = None,  # noqa: N803
+                          folds: int = 5, seed: int = 0,
+                          groups: Sequence[str] | None = None) -> dict[str, list[float]]:
+    """Stratified k-fold ROC AUC and average precision. With ``groups`` (the source document of each finding)
+    the folds are stratified *group* folds, so no source document is on both sides of a split. ``folds`` is
+    lowered to what the data allow; fewer than two of either class is an error, since nothing can be said."""
     from sklearn.metrics import average_precision_score, roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     y_arr = np.asarray(y, dtype=int)
     rare = int(min(np.sum(y_arr == 0), np.sum(y_arr == 1)))
     if rare < 2:
         raise ValueError(f"need at least two confirmed and two dismissed findings, have {rare} of the rarer class")
-    k = min(folds, rare)
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    X_list = list(X)
+    k = min(folds, rare) if groups is None else min(folds, rare, len(set(groups)))
+    if k < 2:
+        raise ValueError("need at least two source documents to cross-validate by document")
+    X_list = list(X)  # noqa: N806
+    if groups is None:
+        splits = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y_arr)), y_arr)
+    else:
+        splits = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(
+            np.zeros(len(y_arr)), y_arr, groups=list(groups))
     out: dict[str, list[float]] = {"roc_auc": [], "average_precision": []}
-    for train, test in skf.split(np.zeros(len(y_arr)), y_arr):
+    for train, test in splits:
+        if len(set(y_arr[test])) < 2 or len(set(y_arr[train])) < 2:
+            continue  # a fold of one class says nothing about ranking
         model = clone(ranker or FindingRanker()).fit([X_list[i] for i in train], y_arr[train])
         p = model.predict_proba([X_list[i] for i in test])[:, 1]
         out["roc_auc"].append(float(roc_auc_score(y_arr[test], p)))
         out["average_precision"].append(float(average_precision_score(y_arr[test], p)))
+    if not out["roc_auc"]:
+        raise ValueError("no fold held both classes")
     return out
 
 

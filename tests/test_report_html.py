@@ -11,7 +11,9 @@ import pytest
 from _report_helpers import ARTIFACTS, PLANTED, SCRIPT_MARK, browser_page, copy_samples, run_check, run_scan
 
 from detector.cli import main
+from detector.model import Cell, Table
 from detector.report.html import build_html
+from detector.report.render import table_html
 from detector.report.results import load_results
 from detector.report.rule_pages import anchor
 
@@ -209,3 +211,13 @@ def test_report_on_the_seeds(seeds: Path, tmp_path: Path) -> None:
     for f in findings:
         if any(e.get("cell") for e in f["evidence"]):
             assert '<td class="hit">' in cards[f["fingerprint"]], f["message"]  # the cell shown in its table
+
+
+def test_merged_cells_keep_the_grid_aligned() -> None:
+    """A header merged over two columns spans them; positions covered from above stay empty cells."""
+    grid = [["收入", "", "支出", ""], ["项目", "金额", "项目", "金额"], ["合计", "107.54", "合计", "107.54"]]
+    rows = [[Cell(r, c, t, merged=(r == 0 and c in (1, 3))) for c, t in enumerate(row)] for r, row in enumerate(grid)]
+    html, marks = table_html(Table(index=0, rows=rows, title="收支总表"), (2, 3), ["107.54"])
+    assert '<td colspan="2">收入</td><td colspan="2">支出</td>' in html
+    assert '<td>合计</td><td>107.54</td><td>合计</td><td class="hit"><mark>107.54</mark></td>' in html
+    assert marks == 1

@@ -27,3 +27,4 @@ def test_undocumented_rule_says_so_and_markup_is_escaped() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html and "a &lt; b &amp;" in html
     assert html.count("<pre>") == 2  # a list of examples, one block each
     assert 'id="rule-x.-b-"' in html
+

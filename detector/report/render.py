@@ -12,7 +12,7 @@ from html import escape
 
 import regex as re
 
-from detector.model import Document, Paragraph, Table
+from detector.model import Cell, Document, Paragraph, Table
 from detector.report.results import difference, finding_page, finding_values, stated_numbers
 from detector.report.rule_pages import anchor
 
@@ -150,11 +150,38 @@ def _neighbours(doc: Document, para: Paragraph, n: int) -> tuple[list[Paragraph]
     return paras[max(0, i - n): i], paras[i + 1: i + 1 + n]
 
 
-def table_html(table: Table, cell: tuple[int, int] | None, values: list[str]) -> tuple[str, int]:
-    """The table around ``cell`` (head rows plus a window of rows), the cell highlighted and its numbers
-    marked; rows left out are shown as one '…' row so the reader knows the table goes on."""
+def _row_html(cells: list[Cell], hit_col: int | None, values: list[str]) -> tuple[str, int]:
+    """One table row. A merged cell spans the covered positions to its right (colspan); positions covered
+    from above stay as empty cells, so every row keeps the grid's columns aligned."""
+    out, marks, i = [], 0, 0
+    while i < len(cells):
+        c = cells[i]
+        span = 1
+        if not c.merged and c.col != hit_col:
+            while i + span < len(cells) and cells[i + span].merged and cells[i + span].col != hit_col:
+                span += 1
+        attr = f' colspan="{span}"' if span > 1 else ""
+        if c.col == hit_col:
+            body, k = mark_values(c.text, values)
+            if k == 0:  # the cell itself is the number in question
+                body, k = f"<mark>{escape(c.text)}</mark>", 1
+            out.append(f'<td class="hit">{body}</td>')
+            marks += k
+        elif c.merged:
+            out.append('<td class="covered"></td>')
+        else:
+            out.append(f"<td{attr}>{escape(c.text)}</td>")
+        i += span
+    return "".join(out), marks
+
+
+def table_html(table: Table, cell: tuple[int, int] | None, values: list[str],
+               window: bool = True) -> tuple[str, int]:
+    """The table around ``cell`` (head rows plus a window of rows; all rows with ``window=False``), the
+    cell highlighted and its numbers marked; rows left out are shown as one '…' row so the reader knows the
+    table goes on."""
     row_at = cell[0] if cell else 0
-    keep = set(range(min(HEAD_ROWS, table.n_rows)))
+    keep = set(range(table.n_rows)) if not window else set(range(min(HEAD_ROWS, table.n_rows)))
     keep |= set(range(max(0, row_at - TABLE_WINDOW), min(table.n_rows, row_at + TABLE_WINDOW + 1)))
     ncols = max(table.n_cols, 1)
     title = f"<caption>{escape(table.title)}</caption>" if table.title else ""
@@ -163,20 +190,10 @@ def table_html(table: Table, cell: tuple[int, int] | None, values: list[str]) ->
         if r != last + 1:
             rows_html.append(f'<tr class="gap"><td colspan="{ncols}">…</td></tr>')
         last = r
-        cells = []
-        for c in table.rows[r]:
-            if c.merged:
-                continue
-            if cell and (c.row, c.col) == tuple(cell):
-                body, k = mark_values(c.text, values)
-                marks += k
-                if k == 0:  # the cell itself is the number in question
-                    body, marks = f"<mark>{escape(c.text)}</mark>", marks + 1
-                cells.append(f'<td class="hit">{body}</td>')
-            else:
-                cells.append(f"<td>{escape(c.text)}</td>")
-        cls = ' class="hit-row"' if cell and r == row_at else ""
-        rows_html.append(f"<tr{cls}>{''.join(cells)}</tr>")
+        hit = cell is not None and r == row_at
+        body, k = _row_html(table.rows[r], cell[1] if hit else None, values)
+        marks += k
+        rows_html.append(f'<tr class="hit-row">{body}</tr>' if hit else f"<tr>{body}</tr>")
     if last < table.n_rows - 1:
         rows_html.append(f'<tr class="gap"><td colspan="{ncols}">…</td></tr>')
     unit = f'<p class="unit">单位：{escape(table.unit)}</p>' if table.unit else ""

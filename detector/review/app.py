@@ -30,7 +30,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from detector.errors import GoujiError
 from detector.model import Document, Paragraph, Table
-from detector.report.render import SEVERITY_LABEL, finding_html, mark_values
+from detector.report.render import SEVERITY_LABEL, finding_html, mark_values, table_html
 from detector.report.results import SEVERITIES, Results, finding_values, load_results
 from detector.report.rule_pages import rule_html, rule_specs
 from detector.review.db import VERDICT_LABELS, VERDICTS, ReviewDB
@@ -354,10 +354,7 @@ class ReviewApp:
                 text = mark_values(block.text, marks[block.index])[0] if block.index in marks else escape(block.text)
                 parts.append(f'<p id="b{block.index}">{text}</p>')
             elif isinstance(block, Table):
-                rows = "".join("<tr>" + "".join(f"<td>{escape(c.text)}</td>" for c in r if not c.merged) + "</tr>"
-                               for r in block.rows)
-                cap = f"<caption>{escape(block.title)}</caption>" if block.title else ""
-                parts.append(f'<table class="doc-table" id="b{block.index}">{cap}{rows}</table>')
+                parts.append(f'<div id="b{block.index}">{table_html(block, None, [], window=False)[0]}</div>')
         return self._layout(doc, '<article class="document-text">' + "".join(parts) + "</article>", token)
 
     def _rules_page(self, rule_id: str, token: str) -> str:

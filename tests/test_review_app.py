@@ -12,11 +12,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from _report_helpers import PLANTED, ROOT, SCRIPT_MARK, copy_samples, review_server, run_check
+from _report_helpers import (
+    PLANTED,
+    ROOT,
+    SCRIPT_MARK,
+    copy_samples,
+    edit_sample,
+    review_server,
+    run_check,
+    run_scan,
+)
 
 from detector.cli import build_parser
 from detector.review.app import ReviewApp, create_server
-from detector.review.db import ReviewDB
+from detector.review.db import ReviewDB, default_db_path
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +211,26 @@ def test_gouji_review_command_serves_on_loopback(setup: tuple[Path, Path], tmp_p
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_review_of_a_scan_folder_across_a_rescan(tmp_path: Path) -> None:
+    """RESULTS as a `gouji scan` folder: documents come from documents.parquet, the database sits beside
+    them by default, and a re-scan after the unit fixes a figure resolves that finding, verdict kept."""
+    src = copy_samples(tmp_path / "src")
+    out = run_scan(src, tmp_path / "scan")
+    assert default_db_path(out) == out / "review.sqlite"
+    with review_server(out, default_db_path(out)) as url:
+        cookie, token, page = session(url)
+        share = next(json.loads(x) for x in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+                     if x.strip() and "6.12%" in json.loads(x)["stated"])
+        assert share["fingerprint"] in fingerprints(page)
+        assert post_verdict(url, share["fingerprint"], cookie, token) == 200
+        status, _, doc = request(url, "GET", f"/doc?id={PLANTED}")
+        assert status == 200 and "占<mark>6.12%</mark>" in doc
+        edit_sample(src / PLANTED, "占6.12%", "占6.21%")
+        run_scan(src, out)
+        _, _, page = request(url, "GET", "/", headers={"Cookie": cookie})
+        assert share["fingerprint"] not in fingerprints(page)
+        _, _, page = request(url, "GET", "/?status=resolved", headers={"Cookie": cookie})
+        assert fingerprints(page) == [share["fingerprint"]]
+        assert re.search(rf'data-verdict="confirmed" data-present="0"[^>]*data-fingerprint="{share["fingerprint"]}"', page)

@@ -234,3 +234,24 @@ def test_review_of_a_scan_folder_across_a_rescan(tmp_path: Path) -> None:
         _, _, page = request(url, "GET", "/?status=resolved", headers={"Cookie": cookie})
         assert fingerprints(page) == [share["fingerprint"]]
         assert re.search(rf'data-verdict="confirmed" data-present="0"[^>]*data-fingerprint="{share["fingerprint"]}"', page)
+
+
+def test_queue_pages_keep_their_filters(server: str, setup: tuple[Path, Path],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import detector.review.app as app_module
+
+    findings = [json.loads(x) for x in setup[0].read_text(encoding="utf-8").splitlines() if x.strip()]
+    errors = [f["fingerprint"] for f in findings if f["severity"] == "error"]
+    assert len(errors) > 2
+    monkeypatch.setattr(app_module, "PAGE_SIZE", 2)
+    seen: list[str] = []
+    path = "/?severity=error"
+    while path:
+        _, _, page = request(server, "GET", path)
+        assert 0 < len(fingerprints(page)) <= 2
+        seen += fingerprints(page)
+        nxt = re.search(r'<a href="(/\?[^"]+)">下一页', page)
+        path = nxt.group(1).replace("&amp;", "&") if nxt else ""
+        assert not path or "severity=error" in path
+    assert seen == errors  # every error finding once, in result order
+    assert fingerprints(request(server, "GET", "/?start=abc")[2]) == [f["fingerprint"] for f in findings][:2]

@@ -26,6 +26,8 @@ SEVERITIES = ("error", "warning", "info")
 OUTCOMES = ("pass", "fail", "unverifiable")
 SOURCE_SUFFIXES = (".txt", ".pdf", ".docx", ".doc", ".xlsx", ".xls", ".html", ".htm", ".csv")
 
+DOCUMENT_CACHE = 16  # re-ingested documents kept (the report goes document by document; the app revisits)
+
 NUMBER_RE = re.compile(r"[-−]?\d[\d,，]*(?:\.\d+)?%?")
 
 
@@ -66,9 +68,13 @@ class Results:
 
     def document(self, doc: str) -> Document | None:
         """The re-ingested source of ``doc``, or None when it is gone or unreadable (the report then shows the
-        evidence text only). Cached: a report touches each document many times."""
-        if doc not in self._cache:
+        evidence text only). A few are cached: a document is touched once per finding."""
+        if doc in self._cache:
+            self._cache[doc] = self._cache.pop(doc)  # most recently used last
+        else:
             self._cache[doc] = self._load(doc)
+            while len(self._cache) > DOCUMENT_CACHE:  # a scan of thousands must not hold them all in memory
+                self._cache.pop(next(iter(self._cache)))
         return self._cache[doc]
 
     def _load(self, doc: str) -> Document | None:

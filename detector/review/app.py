@@ -38,6 +38,7 @@ from detector.review.db import VERDICT_LABELS, VERDICTS, ReviewDB
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "gouji_session"
 MAX_BODY = 64 * 1024
+PAGE_SIZE = 50  # findings per queue page: each card re-renders its paragraph or table
 FAILED_STATUSES = {"error", "failed", "fail", "skipped", "timeout", "unreadable"}
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -316,14 +317,20 @@ class ReviewApp:
     def _queue_page(self, query: dict[str, str], token: str) -> str:
         results = self.refresh()
         items = self.db.queue(results.key)
-        shown = [i for i in items if self._keep(i, query)]
+        matching = [i for i in items if self._keep(i, query)]
+        try:
+            start = max(0, int(query.get("start", "0")))
+        except ValueError:
+            start = 0
+        shown = matching[start: start + PAGE_SIZE]
         p = self._progress(items)
         counters = (
             f'<div class="progress" id="progress">待审 open <b id="count-open">{p["open"]}</b> · 已审 reviewed '
             f'<b id="count-reviewed">{p["reviewed"]}</b> · 确认 <b id="count-confirmed">{p["confirmed"]}</b> · '
             f'误报 <b id="count-dismissed">{p["dismissed"]}</b> · 待定 <b id="count-unsure">{p["unsure"]}</b> · '
-            f'已解决 resolved <b id="count-resolved">{p["resolved"]}</b> · 显示 shown {len(shown)}</div>'
+            f'已解决 resolved <b id="count-resolved">{p["resolved"]}</b> · 符合条件 matching {len(matching)}</div>'
         )
+        pager = self._pager(query, start, len(matching))
         help_ = '<p class="keys">键盘 keys: j/k 下一项/上一项 · c 确认 · d 误报 · u 待定 · Esc 离开备注框</p>'
         cards = []
         for item in shown:
@@ -335,8 +342,21 @@ class ReviewApp:
             cls = f'data-verdict="{escape(item["verdict"] or "")}" data-present="{int(item["present"])}" '
             cards.append(html.replace("<article ", f"<article {cls}", 1))
         empty = '<p class="empty">没有符合条件的发现 no findings match</p>' if not shown else ""
-        body = f'<h1>审阅队列 Review queue</h1>{counters}{self._filters(items, query)}{help_}{empty}' + "".join(cards)
+        body = (f'<h1>审阅队列 Review queue</h1>{counters}{self._filters(items, query)}{help_}{pager}{empty}'
+                + "".join(cards) + pager)
         return self._layout("审阅队列 gouji review", body, token)
+
+    @staticmethod
+    def _pager(query: dict[str, str], start: int, total: int) -> str:
+        """Links to the previous and next page of the queue, keeping the filters."""
+        if total <= PAGE_SIZE:
+            return ""
+        links = []
+        for label, at in (("← 上一页 previous", start - PAGE_SIZE), ("下一页 next →", start + PAGE_SIZE)):
+            if 0 <= at < total:
+                links.append(f'<a href="/?{escape(urlencode(query | {"start": str(at)}))}">{label}</a>')
+        end = min(start + PAGE_SIZE, total)
+        return f'<p class="pager">第 {start + 1}–{end} 项，共 {total} 项 · {" · ".join(links)}</p>'
 
     def _doc_page(self, doc: str, token: str) -> str:
         document = self._document(doc)

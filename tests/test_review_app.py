@@ -250,7 +250,7 @@ def test_queue_pages_keep_their_filters(server: str, setup: tuple[Path, Path],
         _, _, page = request(server, "GET", path)
         assert 0 < len(fingerprints(page)) <= 2
         seen += fingerprints(page)
-        nxt = re.search(r'<a href="(/\?[^"]+)">下一页', page)
+        nxt = re.search(r'<a href="(/\?[^"]+)" data-next>下一页', page)
         path = nxt.group(1).replace("&amp;", "&") if nxt else ""
         assert not path or "severity=error" in path
     assert seen == errors  # every error finding once, in result order

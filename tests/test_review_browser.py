@@ -62,6 +62,11 @@ def test_review_workflow_survives_a_rerun(tmp_path: Path) -> None:
         assert "current" in (cards.nth(2).get_attribute("class") or "")
         page.keyboard.press("u")
         page.wait_for_selector(f'article[data-fingerprint="{third}"][data-verdict="unsure"]')
+        # a comment typed and left (no button) is saved when the box loses focus
+        _card(page, third).locator("textarea.comment").fill("需要核对原表")
+        with page.expect_response("**/api/verdict") as response:
+            page.locator("h1").click()
+        assert response.value.status == 200
 
         # re-run the check after an unrelated edit (offsets all move) and reload
         edit_sample(src / PLANTED, "\n", "\n（本说明依据年度部门决算编制。）\n")
@@ -72,6 +77,7 @@ def test_review_workflow_survives_a_rerun(tmp_path: Path) -> None:
         assert _card(page, second).get_attribute("data-verdict") == "dismissed"
         assert _card(page, second).locator("textarea.comment").input_value() == "合计口径不同，不是错误 dd"
         assert _card(page, third).get_attribute("data-verdict") == "unsure"
+        assert _card(page, third).locator("textarea.comment").input_value() == "需要核对原表"
         assert page.locator("#count-reviewed").inner_text() == "3"
         assert page.evaluate("typeof window.__gouji_pwned") == "undefined"
         assert SCRIPT_MARK in page.locator("body").inner_text()

@@ -352,9 +352,10 @@ class ReviewApp:
         if total <= PAGE_SIZE:
             return ""
         links = []
-        for label, at in (("← 上一页 previous", start - PAGE_SIZE), ("下一页 next →", start + PAGE_SIZE)):
+        for label, at, attr in (("← 上一页 previous", start - PAGE_SIZE, ""),
+                                ("下一页 next →", start + PAGE_SIZE, " data-next")):
             if 0 <= at < total:
-                links.append(f'<a href="/?{escape(urlencode(query | {"start": str(at)}))}">{label}</a>')
+                links.append(f'<a href="/?{escape(urlencode(query | {"start": str(at)}))}"{attr}>{label}</a>')
         end = min(start + PAGE_SIZE, total)
         return f'<p class="pager">第 {start + 1}–{end} 项，共 {total} 项 · {" · ".join(links)}</p>'
 

@@ -63,6 +63,8 @@
     var box = card.querySelector('textarea.comment');
     if (save && box) {
       save.addEventListener('click', function () { post(card, { comment: box.value }); });
+      // a comment typed and left is saved too: leaving the box fires 'change' when the text changed
+      box.addEventListener('change', function () { post(card, { comment: box.value }); });
     }
   });
 
@@ -78,7 +80,12 @@
     }
     if (e.ctrlKey || e.metaKey || e.altKey || !cards.length) { return; }
     var verdicts = { c: 'confirmed', d: 'dismissed', u: 'unsure' };
-    if (e.key === 'j') { setCurrent(current + 1); e.preventDefault(); }
+    if (e.key === 'j' && current === cards.length - 1) {
+      var next = document.querySelector('.pager a[data-next]');  // past the last card: the next page
+      if (next) { window.location.href = next.getAttribute('href'); }
+      e.preventDefault();
+    }
+    else if (e.key === 'j') { setCurrent(current + 1); e.preventDefault(); }
     else if (e.key === 'k') { setCurrent(current - 1); e.preventDefault(); }
     else if (verdicts[e.key]) {
       if (current < 0) { setCurrent(0); }

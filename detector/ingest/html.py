@@ -65,24 +65,26 @@ def read(data: bytes, file: str) -> FileContent:
 
 
 def decode(data: bytes, file: str = "") -> tuple[str, str]:
-    """Decode by BOM, then the page's declared charset, then detection; undecodable bytes become U+FFFD so
-    a page with a few bad bytes is still read."""
+    """Decode by BOM, then the page's declared charset, then detection. A page no encoding reads cleanly is
+    read as a browser would, with U+FFFD for the bad bytes, in the declared (else detected, else UTF-8)
+    encoding — a few damaged bytes must not lose the page."""
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = [detect_encoding(data)]
     else:
         m = CHARSET_RE.search(data[:4096])
         declared = _normalise_charset(m.group(1).decode("ascii")) if m else None
-        candidates = [e for e in (declared, detect_encoding(data)) if e]
+        try:
+            detected = detect_encoding(data)
+        except IngestError:  # no encoding reads it without errors
+            detected = None
+        candidates = [e for e in (declared, detected) if e]
     for enc in candidates:
         try:
             return data.decode(enc).lstrip("\ufeff"), enc
         except (UnicodeDecodeError, LookupError):
             continue
-    enc = candidates[-1] if candidates else "utf-8"
-    try:
-        return data.decode(enc, errors="replace").lstrip("\ufeff"), enc
-    except LookupError as exc:
-        raise IngestError(f"无法识别网页编码 / unknown HTML encoding ({enc})", path=file, code="encoding") from exc
+    enc = candidates[0] if candidates else "utf-8"
+    return data.decode(enc, errors="replace").lstrip("\ufeff"), enc
 
 
 def _normalise_charset(name: str) -> str | None:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import io
 import random
-import signal
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import docx
@@ -18,6 +15,7 @@ import pytest
 
 import detector.ingest
 from detector.errors import IngestError
+from detector.fuzz import time_limit
 from detector.ingest import load
 from detector.ingest.sniff import OLE_MAGIC
 from detector.model import Document, Paragraph
@@ -26,25 +24,9 @@ SAMPLES = Path(__file__).resolve().parents[1] / "corpus" / "samples"
 SAMPLE = SAMPLES / "juesuan_2023_planted.txt"
 
 
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Fail instead of hanging: SIGALRM raises in the main thread after ``seconds``."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def outcome(path: Path, seconds: float = 30) -> Document | IngestError:
     """``load(path)`` as a value: the Document, or the IngestError. Any other exception propagates and fails."""
-    with deadline(seconds):
+    with time_limit(seconds):  # a hang fails the test instead of stalling it
         try:
             return load(path)
         except IngestError as exc:

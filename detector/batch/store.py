@@ -150,6 +150,10 @@ DOCUMENT_COLUMNS = [
 ]
 
 
+INTEGER_COLUMNS = {"bytes", "pages", "year", "checks_pass", "checks_fail", "checks_unverifiable", "findings_error",
+                   "findings_warning", "findings_info", "claims", "blocks", "tables"}
+
+
 def write_parquet(rows: list[dict], target: Path, first: list[str]) -> None:
     """Rows as a Parquet file, columns ``first`` in front, written atomically. An empty table still gets the
     columns it always has, so a query over it runs rather than failing on a missing column."""
@@ -160,6 +164,9 @@ def write_parquet(rows: list[dict], target: Path, first: list[str]) -> None:
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=first)
     ordered = [c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]
     frame = frame[ordered]
+    for col in INTEGER_COLUMNS & set(frame.columns):
+        # error rows leave counts empty: nullable integers, so a year stays 2023 and not 2023.0
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -162,7 +162,10 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per configuration; medians are reported")
     parser.add_argument("--corpus", default="text,jiangsu", help="which corpora: text, jiangsu or both")
     args = parser.parse_args()
-    print(f"cores: {psutil.cpu_count()} logical, load average {psutil.getloadavg()[0]:.2f}")
+    cores, load = psutil.cpu_count(), psutil.getloadavg()[0]
+    print(f"cores: {cores} logical, load average {load:.2f}")
+    if load > 0.5 * cores:
+        print("note: the machine is busy with other work; throughput and speedup below are lower bounds")
     wanted = set(args.corpus.split(","))
     if "text" in wanted:
         with tempfile.TemporaryDirectory(prefix="gouji-bench-text-") as tmp:

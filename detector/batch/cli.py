@@ -19,7 +19,7 @@ EPILOG = """\
   findings.parquet   the findings, flat;  findings.jsonl  the findings contract, one JSON object per line
   scan.sqlite        the store the files are made from (one transaction per document); workers.log
 
-resume / 断点续扫: run the same command again. Documents already done (same content sha256, same rules) are
+resume / 断点续扫: run the same command again. Documents already done (same content sha256, same gouji and rules) are
   skipped, those in flight when the scan stopped are redone, changed files are rescanned.
 
 examples:

@@ -126,16 +126,19 @@ class Store:
 
 
 def config_key(rules_dir: str | None) -> str:
-    """What besides a document's bytes decides its results: gouji's version and the rules' contents. A change
-    to either makes every stored result stale, so a resumed scan redoes it."""
+    """What besides a document's bytes decides its results: gouji's code (its version and sources, so a
+    developer's edit counts too) and the rules' contents. A change to any makes every stored result stale, so
+    the next run redoes it."""
     import detector
     from detector.rules import shipped_dir
 
     digest = hashlib.sha256(detector.__version__.encode())
-    for folder in (shipped_dir(), Path(rules_dir) if rules_dir else None):
+    code = Path(detector.__file__).parent
+    for folder in (code, shipped_dir(), Path(rules_dir) if rules_dir else None):
         if folder is None or not folder.is_dir():
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        files = folder.rglob("*.py") if folder == code else folder.rglob("*")  # the code: its sources only
+        for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

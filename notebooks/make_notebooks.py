@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 
 SETUP = '''\
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,7 @@ pd.set_option("display.width", 160)
 
 HERE = Path.cwd()
 ROOT = HERE.parent if HERE.name == "notebooks" else HERE
-SHARED = ROOT.parent / "shared" / "corpus"
+SHARED = Path(os.environ.get("GOUJI_SHARED", ROOT.parent / "shared")) / "corpus"
 # (name, folder, one document per folder?, gold) — the shared corpus when present, the shipped samples otherwise
 if SHARED.is_dir():
     SETS = [("seeds", SHARED / "seeds", False, SHARED / "seeds" / "gold.jsonl"),
@@ -166,6 +167,11 @@ gold_kinds = pd.concat(kinds, ignore_index=True)
 gold_summary
 '''),
     ("code", '''\
+fig, ax = plt.subplots(figsize=(6, 3.5))
+gold_summary.set_index("set")[["precision", "recall"]].plot.bar(ax=ax, rot=0)
+ax.set_ylim(0, 1.05)
+ax.set_title("Against gold: precision and recall per set")
+fig.tight_layout()
 gold_kinds
 '''),
     ("md", "## Against injected errors\nAt least ten slips per source document where the detector's ledger has "

@@ -29,10 +29,15 @@ def test_committed_notebook_is_generated_and_stripped(name: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("shared", ["default", "absent"])
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_top_to_bottom(name: str) -> None:
+def test_notebook_runs_top_to_bottom(name: str, shared: str, monkeypatch: pytest.MonkeyPatch,
+                                     tmp_path: Path) -> None:
+    """On the shared corpus beside the checkout, and on corpus/samples when there is none."""
     from nbclient import NotebookClient
 
+    if shared == "absent":
+        monkeypatch.setenv("GOUJI_SHARED", str(tmp_path / "no-shared"))
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     NotebookClient(nb, timeout=1200, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()

@@ -17,6 +17,14 @@ def _findings(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """(source folder, findings) of one real check run, for the tests that only read them."""
+    root = tmp_path_factory.mktemp("planted")
+    src = copy_samples(root / "src")
+    return src, _findings(run_check([src / PLANTED], root / "findings.jsonl"))
+
+
 def _share(findings: list[dict]) -> dict:
     return next(f for f in findings if f["kind"] == "share_mismatch" and "6.12%" in f["stated"])
 
@@ -54,10 +62,8 @@ def test_verdicts_survive_a_rerun_and_a_fixed_finding_resolves(tmp_path: Path) -
     assert [i["present"] for i in db.queue(results.key)][-1] is False  # resolved ones come last
 
 
-def test_documents_not_checked_again_do_not_resolve(tmp_path: Path) -> None:
-    src = copy_samples(tmp_path / "src")
-    jsonl = run_check([src / PLANTED], tmp_path / "findings.jsonl")
-    findings = _findings(jsonl)
+def test_documents_not_checked_again_do_not_resolve(planted: tuple[Path, list[dict]], tmp_path: Path) -> None:
+    findings = planted[1]
     db = ReviewDB(tmp_path / "review.sqlite")
     db.sync("scan", findings)
     db.sync("scan", [], checked_docs=["another.txt"])  # a re-scan in which this document failed to load
@@ -66,9 +72,8 @@ def test_documents_not_checked_again_do_not_resolve(tmp_path: Path) -> None:
     assert not any(i["present"] for i in db.queue("scan"))
 
 
-def test_gold_export_of_real_verdicts(tmp_path: Path) -> None:
-    src = copy_samples(tmp_path / "src")
-    findings = _findings(run_check([src / PLANTED], tmp_path / "findings.jsonl"))
+def test_gold_export_of_real_verdicts(planted: tuple[Path, list[dict]], tmp_path: Path) -> None:
+    src, findings = planted
     db = ReviewDB(tmp_path / "review.sqlite")
     db.sync("k", findings)
     share = _share(findings)

@@ -68,10 +68,20 @@ def _stat_key(ref: FileRef) -> str:
                         *ref.members])
 
 
-def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
+# Errors that depend on --timeout / --max-memory: done only for a rerun with the same limits.
+LIMIT_ERRORS = {"timeout", "out_of_memory", "killed"}
+
+
+def limits_config(config: str, settings: WorkerSettings) -> str:
+    return f"{config}|timeout={settings.timeout:g}|max_memory={settings.max_memory or 0}"
+
+
+def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits, settings: WorkerSettings,
          tick: Callable[[], None] | None = None) -> tuple[list[Task], list[dict], int]:
     """Split the documents into tasks to run, results known without running (unreadable files), and the
-    number skipped because the store holds them with the same content hash and configuration."""
+    number skipped because the store holds them with the same content hash and configuration. A document
+    that timed out or ran out of memory counts as done only under the same limits: raise --timeout and it is
+    tried again."""
     done = store.done()
     tasks: list[Task] = []
     known: list[dict] = []
@@ -86,7 +96,7 @@ def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
             except IngestError as exc:
                 known.append(error_result(Task(src, sha256=""), exc.code, exc.message, seconds=0.0))
             else:
-                if done.get(src.id) == (sha, config):
+                if done.get(src.id) in ((sha, config), (sha, limits_config(config, settings))):
                     skipped += 1
                 else:
                     tasks.append(Task(src, sha256=sha, limits=limits))
@@ -123,17 +133,19 @@ def scan(opts: ScanOptions) -> ScanSummary:
 
     with Store(opts.out) as store, ScanProgress(len(sources), enabled=opts.progress) as bar:
         config = config_key(opts.rules_dir)
+        settings = WorkerSettings(rules_dir=opts.rules_dir, timeout=opts.timeout, max_memory=opts.max_memory)
         bar.phase("哈希 / hashing")
-        tasks, known, skipped = plan(sources, store, config, opts.limits, tick=bar.hashed)
+        tasks, known, skipped = plan(sources, store, config, opts.limits, settings, tick=bar.hashed)
         bar.phase("检查 / checking", done=skipped)
 
         def commit(result: dict) -> None:
-            store.put(result["doc"], result["sha256"], config, result["row"], result["tables"])
-            bar.advance(result["row"].get("status") == "error")
+            row = result["row"]
+            key = limits_config(config, settings) if row.get("error_code") in LIMIT_ERRORS else config
+            store.put(result["doc"], result["sha256"], key, row, result["tables"])
+            bar.advance(row.get("status") == "error")
 
         for result in known:
             commit(result)
-        settings = WorkerSettings(rules_dir=opts.rules_dir, timeout=opts.timeout, max_memory=opts.max_memory)
         if tasks and opts.engine == "dask":
             run_dask(tasks, opts.jobs, settings, commit, scheduler=opts.scheduler)
         elif tasks:

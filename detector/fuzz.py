@@ -292,10 +292,10 @@ def run_one(index: int, seed: int, timeout: float, save: Path | None) -> tuple[s
         except IngestError as exc:
             return "ingest_error", exc.code, applied, None
         except TimeoutError as exc:
-            outcome, error = "timeout", str(exc)
+            outcome, error, trace = "timeout", str(exc), traceback.format_exc()
         except Exception as exc:  # the point of fuzzing: anything else is a bug to report, not to crash on
-            outcome, error = "unhandled", f"{type(exc).__name__}: {exc}"[:300]
-    failure = Failure(index=index, base=base[0], mutations=applied, error=error, trace=traceback.format_exc())
+            outcome, error, trace = "unhandled", f"{type(exc).__name__}: {exc}"[:300], traceback.format_exc()
+    failure = Failure(index=index, base=base[0], mutations=applied, error=error, trace=trace)
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
         (save / f"fail-{seed}-{index}-{Path(name).name or 'input'}").write_bytes(data)

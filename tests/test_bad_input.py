@@ -143,6 +143,16 @@ def test_truncated_container(tmp_path: Path, make, keep: float) -> None:
     assert exc.code == "corrupt" and ("损坏" in exc.message or "broken" in exc.message)
 
 
+@pytest.mark.parametrize("make", [docx_bytes, xlsx_bytes], ids=["docx", "xlsx"])
+def test_zip_directory_asking_for_a_newer_zip_version(tmp_path: Path, make) -> None:
+    """Found by the fuzzer: zipfile raises NotImplementedError (not BadZipFile) for "zip file version 8.4"."""
+    data = bytearray(make())
+    at = data.find(b"PK\x01\x02")  # first central-directory record; bytes 6–7: version needed to extract
+    data[at + 6] = 84
+    exc = error(outcome(write(tmp_path, "future.docx", bytes(data))))
+    assert exc.code == "corrupt" and "损坏" in exc.message
+
+
 @pytest.mark.parametrize(("make", "member"), [
     (docx_bytes, "word/document.xml"), (docx_bytes, "[Content_Types].xml"), (docx_bytes, "_rels/.rels"),
     (xlsx_bytes, "xl/workbook.xml"), (xlsx_bytes, "xl/worksheets/sheet1.xml"), (xlsx_bytes, "[Content_Types].xml"),

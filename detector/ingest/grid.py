@@ -96,7 +96,7 @@ def check_zip(data: bytes, file: str, kind: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, OSError) as exc:
         raise IngestError(f"{kind} 文件已损坏（ZIP 容器无法打开）/ broken {kind} container: {exc}", path=file,
                           code="corrupt") from exc
     if len(infos) > MAX_ZIP_MEMBERS:

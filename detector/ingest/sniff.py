@@ -38,7 +38,8 @@ def _sniff_zip(data: bytes, file: str) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError) as exc:  # zipfile raises all
+        # of these on damaged directories (e.g. NotImplementedError "zip file version 8.4" for a flipped byte)
         raise IngestError(f"损坏的 ZIP 容器（DOCX/XLSX）/ broken zip container: {exc}", path=file,
                           code="corrupt") from exc
     if "word/document.xml" in names:

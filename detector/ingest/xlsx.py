@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import posixpath
 import zipfile
+import zlib
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import regex as re
@@ -196,7 +197,8 @@ def _merged_ranges(data: bytes) -> dict[str, list[Merge]]:
                             ranges.append((r0 - 1, c0 - 1, r1 - 1, c1 - 1))
                         el.clear()
                 out[sheet.get("name", "")] = ranges
-    except (KeyError, ValueError, TypeError, zipfile.BadZipFile, etree.LxmlError):
+    except (KeyError, ValueError, TypeError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError,
+            EOFError, OSError, etree.LxmlError):
         return out
     return out
 

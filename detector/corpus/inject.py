@@ -33,10 +33,13 @@ from detector.corpus.export import export_text, roundtrip_problems
 from detector.corpus.relations import SUPPORTED, Member, Relation, TextLayout, broken, locate
 from detector.io import write_text_atomic
 from detector.model import AmountClaim, ChangeClaim, Result, ShareClaim
-from detector.numbers import to_decimal
+from detector.numbers import MONEY_SCALE, to_decimal
 
 HAN = re.compile(r"\p{Han}")
 UNIT_AFTER = re.compile(r"\s*(?:亿元|万元|千元|元|%|‰)")
+# A relation the detector passed on a weak link (its referents only loosely match: confidence 0.5) may tie two
+# figures that merely coincide; a slip "breaking" it would not be a contradiction a reader can be sure of.
+MIN_CONFIDENCE = 0.6
 
 
 @dataclass
@@ -153,7 +156,8 @@ def candidate_values(member: Member, layout: TextLayout, ctx: ClaimContext, rng:
     """(slip name, new figure) for every slip that applies to this number, in a seeded random order."""
     w = member.written
     options: list[tuple[str, str | None]] = [("transpose", x) for x in slips.transpositions(w)]
-    options += [("decimal_shift", x) for x in slips.decimal_shifts(w)]
+    if member.unit in MONEY_SCALE or member.is_percent:  # 6.6 辆 is no slip anyone makes
+        options += [("decimal_shift", x) for x in slips.decimal_shifts(w)]
     if member.cell is not None:
         b, r, c = member.cell
         for dr in rng.sample([-1, 1], 2):
@@ -190,7 +194,8 @@ def plan(text: str, result: Result, n: int, rng: random.Random, protected: set[s
     numbers not yet perturbed in any copy are visited first."""
     layout = TextLayout.of(text)
     ctx = ClaimContext.of(result, layout)
-    relations = [locate(o, layout) for o in result.outcomes if o.status == "pass" and o.kind in SUPPORTED]
+    relations = [locate(o, layout) for o in result.outcomes
+                 if o.status == "pass" and o.kind in SUPPORTED and o.confidence >= MIN_CONFIDENCE]
     by_key: dict[tuple[int, int], list[tuple[Relation, Member]]] = {}
     for rel in relations:
         for m in rel.located():

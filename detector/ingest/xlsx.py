@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import posixpath
+import warnings
 import zipfile
 import zlib
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -139,7 +140,9 @@ def _read_xlsx(data: bytes, file: str) -> list[tuple[str, Cells, list[Merge]]]:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with warnings.catch_warnings():  # openpyxl warns about features it drops (validations, bad names):
+            warnings.simplefilter("ignore")  # noise for a user, irrelevant to the figures
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError/ValueError/lxml errors for broken workbooks
         reraise_fatal(exc)
         raise IngestError(f"XLSX 文件已损坏或格式不符 / broken XLSX ({type(exc).__name__}: {exc})", path=file,

@@ -32,7 +32,6 @@ from detector.numbers import parse_quantities
 from detector.rules import Rules
 from detector.segment import sentences
 
-SEPARATORS = "，,；;：:、。"
 SEP_STRENGTH = {"、": 1, "和": 1, "及": 1, "，": 2, ",": 2, "：": 2, ":": 2, "；": 3, ";": 3, "。": 4}
 UP, DOWN = "增加|增长|上升|提高|增|多|超支", "减少|下降|降低|节约|减|少|压减|缩减|下调"
 CHANGE_VERB = re.compile(rf"(?:(?P<up>{UP})|(?P<down>{DOWN}))(?:（(?:{UP}|{DOWN})）)?(?:了|额|幅度?为?|幅|为)?\s*$")
@@ -41,7 +40,6 @@ FLAT = re.compile(r"持平|无增减|没有变化|无变化")
 SHARE_WORD = re.compile(r"占(?P<whole>[^，,；;。%占]{0,30}?)(?:的|比[重例]为?|比为)?\s*$")
 RATE_WORD = re.compile(r"(?:完成(?:年初)?(?:预算|全年预算|调整预算)?(?:数)?的|预算执行率(?:为|达)?|执行率(?:为|达)?|完成率(?:为|达)?|支出进度(?:为|达)?|支出|完成|到位率(?:为|达)?)\s*$")
 COMPARE = re.compile(r"(?:与|同|和|较|比)(?:上年|上一年|去年|\d{4}\s*年度?|年初预算|预算数?|上年度)(?:相比|比较|同期)?|比上年|较上年")
-BUDGET_BASE = re.compile(r"(?:比|较|与)年初预算|比预算数?|较预算数?|与预算数?相比")
 ENUM_MARKER = re.compile(r"其中[：:]?|主要包括[：:]?|主要用于[：:]?|主要是[：:]?|主要有[：:]?|包括[：:]?|分别为[：:]?|分别是[：:]?|具体(?:为|是|包括|如下)[：:]?|用于以下方面[：:]?")
 PARTIAL_MARKERS = ("主要", "以下方面")
 NESTED_MARKER = re.compile(r"(?:主要包括|包括|主要用于|其中|主要是|具体为)")
@@ -199,7 +197,6 @@ def amount_claim(m: Mention, sent: Sentence, ctx: DocContext, rules: Rules) -> A
     period = "current"
     if referents.is_prior(clause) or (ref.year and ctx.year and ref.year < ctx.year):
         period = "prior"
-    context = sent.section + clause
     return AmountClaim(
         referent=ref.text,
         quantity=m.q,
@@ -208,7 +205,7 @@ def amount_claim(m: Mention, sent: Sentence, ctx: DocContext, rules: Rules) -> A
         period=period,  # type: ignore[arg-type]
         measure=referents.measure_of(clause, _section_measure(sent.section, ctx)),  # type: ignore[arg-type]
         year=ref.year or (ctx.year if period == "current" else None),
-        link_confidence=ref.confidence if "上年" not in context or period == "prior" else ref.confidence,
+        link_confidence=ref.confidence,
     )
 
 

@@ -168,11 +168,9 @@ def run_rules(args: argparse.Namespace) -> int:
     if args.rule:
         if args.rule not in checks:
             raise UsageError(f"没有这条规则 / no such rule: {args.rule} (see `gouji rules`)")
-        spec = checks[args.rule]
-        print(f"{args.rule}  ({spec.get('kind', '')})")
-        for key in ("purpose", "formula", "example", "limits"):
-            if spec.get(key):
-                print(f"  {key}: {spec[key]}")
+        from detector.report.rule_pages import rule_text
+
+        print(rule_text(args.rule, checks[args.rule]))
         return 0
     for rule_id, spec in checks.items():
         print(f"{rule_id:24} {spec.get('purpose', '')}")

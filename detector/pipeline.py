@@ -14,6 +14,7 @@ from detector import ingest
 from detector.checks import cross, narrative, tables
 from detector.model import Document, Result
 from detector.rules import Rules, load_rules
+from detector.tables import understand_document
 
 
 def check_document(doc: Document, rules: Rules | None = None) -> Result:
@@ -24,9 +25,10 @@ def check_document(doc: Document, rules: Rules | None = None) -> Result:
     claims = claims_mod.extract(doc, rules)
     timings["claims"] = time.perf_counter() - t
     t = time.perf_counter()
+    understood = understand_document(doc, rules)  # once, for both table checkers
     outcomes = narrative.run(doc, claims, rules)
-    outcomes += tables.run(doc, rules)
-    outcomes += cross.run(doc, claims, rules)
+    outcomes += tables.run(doc, rules, understood)
+    outcomes += cross.run(doc, claims, rules, understood)
     timings["checks"] = time.perf_counter() - t
     found = findings_mod.to_findings(doc.id, outcomes)
     return Result(doc=doc, claims=claims, outcomes=outcomes, findings=found, timings=timings)

@@ -37,9 +37,10 @@ class Link:
     how: str
 
 
-def run(doc: Document, claims: list[Claim], rules: Rules) -> list[Outcome]:
+def run(doc: Document, claims: list[Claim], rules: Rules, understood: list | None = None) -> list[Outcome]:
     """One outcome per narrative amount linked to at least one table figure."""
-    tables = [t for t in understand_document(doc, rules) if t.identity is not None and t.scale]
+    understood = understood if understood is not None else understand_document(doc, rules)
+    tables = [t for t in understood if t.identity is not None and t.scale]
     if not tables:
         return []
     index = facts(tables, rules)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-import regex as re
-
 from detector.interval import Interval, corner_range, total
 from detector.model import (
     AmountClaim,
@@ -380,4 +378,3 @@ def _identity(identity: dict, latest: dict[str, AmountClaim], rules: Rules, text
                    margin=margin(gap, tot.quantity))
 
 
-__all__ = ["run", "re"]

@@ -26,9 +26,10 @@ from detector.tables.values import decimals_of, fmt
 SURE = 0.85  # table confidence from which a failed relation is an error, not a warning
 
 
-def run(doc: Document, rules: Rules) -> list[Outcome]:
+def run(doc: Document, rules: Rules, understood: list | None = None) -> list[Outcome]:
     """All table relations of one document, in document order: within tables first, then across tables."""
-    tables = [t for t in understand_document(doc, rules) if t.identity is not None]
+    understood = understood if understood is not None else understand_document(doc, rules)
+    tables = [t for t in understood if t.identity is not None]
     out: list[Outcome] = []
     for ut in tables:
         out += check_table(ut, rules)

@@ -123,10 +123,15 @@ def load_results(path: str | Path, source: str | Path | None = None) -> Results:
 
 
 def read_findings(path: Path) -> list[dict]:
-    """Findings of a jsonl file; a blank line is skipped, a broken one is an error naming its line."""
+    """Findings of a jsonl file; a blank line is skipped, a broken one (bad JSON or bytes that are not UTF-8,
+    as in a file caught mid-write) is an error naming its line, so a caller can keep its previous results."""
     findings = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise GoujiError(f"{path}:{n}: 不是 UTF-8 / not UTF-8 ({exc.reason})") from exc
             if not line.strip():
                 continue
             try:

@@ -48,6 +48,17 @@ def run_scan(root: Path, out: Path) -> Path:
     return out
 
 
+def check_samples(root: Path) -> tuple[Path, Path, list[dict]]:
+    """(findings.jsonl, source folder, findings) of the real ``gouji check`` on a copy of both samples."""
+    import json
+
+    src = copy_samples(root / "src")
+    jsonl = run_check(sorted(src.glob("*.txt")), root / "findings.jsonl")
+    findings = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(findings) >= 3, "the planted sample has four defects"
+    return jsonl, src, findings
+
+
 def copy_samples(dest: Path, script: bool = False) -> Path:
     """The bundled samples in a folder of their own (tests edit them); with ``script`` a paragraph that holds a
     planted defect also carries a script tag, as a hostile or careless document might."""
@@ -70,12 +81,13 @@ def edit_sample(path: Path, old: str, new: str) -> None:
 
 
 @contextmanager
-def review_server(results: Path, db_path: Path, source: Path | None = None) -> Iterator[str]:
+def review_server(results: Path, db_path: Path, source: Path | None = None,
+                  ranker: Path | None = None) -> Iterator[str]:
     """A review app on a free loopback port in a daemon thread; yields its base URL."""
     from detector.review.app import ReviewApp, create_server
     from detector.review.db import ReviewDB
 
-    app = ReviewApp(results, ReviewDB(db_path), source=source)
+    app = ReviewApp(results, ReviewDB(db_path), source=source, ranker=ranker)
     server = create_server(app, "127.0.0.1", 0, quiet=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _report_helpers import copy_samples, run_check
+from _report_helpers import check_samples
 from openpyxl import load_workbook
 
 from detector.cli import main
@@ -18,12 +18,7 @@ from detector.review.db import ReviewDB
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dict]]:
-    root = tmp_path_factory.mktemp("xlsx")
-    src = copy_samples(root / "src")
-    jsonl = run_check(sorted(src.glob("*.txt")), root / "findings.jsonl")
-    findings = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines() if x.strip()]
-    assert len(findings) >= 2, "the planted sample has four defects"
-    return jsonl, src, findings
+    return check_samples(tmp_path_factory.mktemp("xlsx"))
 
 
 def _col(key: str) -> int:

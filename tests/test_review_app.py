@@ -239,9 +239,12 @@ def test_review_of_a_scan_folder_across_a_rescan(tmp_path: Path) -> None:
 def test_queue_pages_keep_their_filters(server: str, setup: tuple[Path, Path],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import detector.review.app as app_module
+    from detector.review.rank import QueueOrder
 
     findings = [json.loads(x) for x in setup[0].read_text(encoding="utf-8").splitlines() if x.strip()]
-    errors = [f["fingerprint"] for f in findings if f["severity"] == "error"]
+    queue = [f["fingerprint"] for f in QueueOrder().sort(
+        [{"fingerprint": f["fingerprint"], "finding": f, "present": True} for f in findings])]
+    errors = [fp for fp in queue if any(f["fingerprint"] == fp and f["severity"] == "error" for f in findings)]
     assert len(errors) > 2
     monkeypatch.setattr(app_module, "PAGE_SIZE", 2)
     seen: list[str] = []
@@ -253,5 +256,15 @@ def test_queue_pages_keep_their_filters(server: str, setup: tuple[Path, Path],
         nxt = re.search(r'<a href="(/\?[^"]+)" data-next>下一页', page)
         path = nxt.group(1).replace("&amp;", "&") if nxt else ""
         assert not path or "severity=error" in path
-    assert seen == errors  # every error finding once, in result order
-    assert fingerprints(request(server, "GET", "/?start=abc")[2]) == [f["fingerprint"] for f in findings][:2]
+    assert seen == errors  # every error finding once, in queue order
+    assert fingerprints(request(server, "GET", "/?start=abc")[2]) == queue[:2]
+
+
+def test_head_has_the_headers_of_get_and_no_body(server: str) -> None:
+    for path in ("/", "/static/app.js", f"/doc?id={PLANTED}", "/rules", "/nope"):
+        status, headers, body = request(server, "GET", path)
+        h_status, h_headers, h_body = request(server, "HEAD", path)
+        assert h_status == status and h_body == "", path
+        assert h_headers["content-length"] == str(len(body.encode("utf-8"))), path
+        assert h_headers["content-type"] == headers["content-type"]
+        assert "content-security-policy" in h_headers

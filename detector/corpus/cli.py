@@ -17,7 +17,7 @@ examples:
   gouji scan archive/ --out scan/ && gouji corpus build scan/ --out corpus/ --verdicts scan/review.sqlite
   gouji corpus inject seeds/*.txt --out injected/ --per-doc 10 --seed 1 --gold seeds/gold.jsonl
   gouji eval --gold injected/gold.jsonl injected/*.txt
-  gouji corpus train-ranker corpus/ --out ranker.joblib
+  gouji corpus train-ranker corpus/      model → ~/.gouji/ranker.joblib, which gouji review then uses
   gouji corpus metrics corpus/            per-document disclosure-quality metrics
 """
 
@@ -48,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     t = sub.add_parser("train-ranker", help="learn a finding ranker from the corpus verdicts")
     t.add_argument("corpus", nargs="+", metavar="CORPUS", help="one or more corpus folders, pooled")
-    t.add_argument("--out", required=True, metavar="MODEL", help="where to write the model (.joblib)")
+    t.add_argument("--out", metavar="MODEL",
+                   help="where to write the model (default $GOUJI_HOME/ranker.joblib, i.e. ~/.gouji/ranker.joblib, "
+                        "where gouji review looks for it)")
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=_train)
@@ -97,7 +99,9 @@ def _train(args: argparse.Namespace) -> int:
     import numpy as np
 
     from detector.corpus.ranker import FindingRanker, cross_validate_ranker, save_model, source_document
+    from detector.review.rank import default_ranker_path
 
+    out = Path(args.out) if args.out else default_ranker_path()
     X, y = training_set(args.corpus)  # noqa: N806
     groups = [source_document(str(x["doc"])) for x in X]
     try:
@@ -107,12 +111,13 @@ def _train(args: argparse.Namespace) -> int:
     model = FindingRanker().fit(X, y)
     summary = {k: {"mean": float(np.mean(v)), "sd": float(np.std(v)), "folds": v} for k, v in cv.items()}
     meta = {"n": len(y), "confirmed": int(sum(y)), "dismissed": len(y) - int(sum(y)), "cv": summary}
-    save_model(model, args.out, meta)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_model(model, out, meta)
     print(f"findings with a verdict: {len(y)} (confirmed {sum(y)}, dismissed {len(y) - sum(y)}); "
           f"{len(cv['roc_auc'])}-fold stratified CV grouped by source document ({len(set(groups))} sources)")
     for k, v in summary.items():
         print(f"  {k:18} {v['mean']:.3f} ± {v['sd']:.3f}")
-    print(f"model → {args.out}")
+    print(f"model → {out}")
     return 0
 
 

@@ -34,6 +34,7 @@ from detector.report.render import SEVERITY_LABEL, finding_html, mark_values, ta
 from detector.report.results import SEVERITIES, Results, finding_values, load_results
 from detector.report.rule_pages import rule_html, rule_specs
 from detector.review.db import VERDICT_LABELS, VERDICTS, ReviewDB
+from detector.review.rank import QueueOrder
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "gouji_session"
@@ -59,14 +60,16 @@ class HttpError(Exception):
 
 class ReviewApp:
     """The WSGI callable. Results are re-read whenever findings.jsonl changes on disk, so re-running a scan
-    while the app is open shows the new findings (verdicts stay attached by fingerprint) on the next page."""
+    while the app is open shows the new findings (verdicts stay attached by fingerprint) on the next page.
+    ``ranker`` is a model of ``gouji corpus train-ranker`` that orders the queue (see :mod:`detector.review.rank`)."""
 
     def __init__(self, results_path: str | Path, db: ReviewDB, source: str | Path | None = None,
-                 rules_dir: str | None = None):
+                 rules_dir: str | None = None, ranker: str | Path | None = None):
         self.results_path = Path(results_path)
         self.source = source
         self.db = db
         self.rules_dir = rules_dir
+        self.order = QueueOrder(ranker)
         self.secret = secrets.token_bytes(32)
         self.sessions: set[str] = set()
         self.allowed_hosts: set[str] | None = None
@@ -109,6 +112,7 @@ class ReviewApp:
                 if results.listed:
                     checked = [d for d, i in results.documents.items() if i.status.lower() not in FAILED_STATUSES]
                 self.db.sync(results.key, results.findings, checked)
+                self.order.forget()  # a finding's JSON (margin, evidence) may have changed: score it again
                 self.results, self._stamp = results, stamp
         return self.results
 
@@ -128,6 +132,8 @@ class ReviewApp:
             ("X-Frame-Options", "DENY"), ("Cache-Control", "no-store"),
         ]
         start_response(f"{status} {STATUS_TEXT.get(status, '')}", headers)
+        if environ.get("REQUEST_METHOD") == "HEAD":  # the headers of the GET, Content-Length included; no body
+            return []
         return [body]
 
     def _check_host(self, environ: dict) -> None:
@@ -296,7 +302,7 @@ class ReviewApp:
             return False
         return all(not query.get(k) or str(f.get(k, "")) == query[k] for k in ("doc", "rule", "severity"))
 
-    def _controls(self, item: dict) -> str:
+    def _controls(self, item: dict, score: float | None) -> str:
         verdict = item["verdict"] or ""
         state = VERDICT_LABELS.get(verdict, "未审")
         buttons = "".join(
@@ -307,8 +313,11 @@ class ReviewApp:
         first = next((e for e in f.get("evidence") or [] if isinstance(e, dict)), {})
         anchor = f"#b{first['block']}" if isinstance(first.get("block"), int) else ""
         doc_link = f'/doc?{urlencode({"id": f.get("doc", "")})}{anchor}'
+        rank = "" if score is None else (
+            f'<span class="rank" title="排序模型估计的确认概率 P(confirmed) from the ranker">排序分 score '
+            f'{score:.2f}</span> ')
         return (
-            f'<div class="verdict">{resolved}<span class="verdict-state">结论：{escape(state)}</span> {buttons}'
+            f'<div class="verdict">{resolved}{rank}<span class="verdict-state">结论：{escape(state)}</span> {buttons}'
             f'<textarea class="comment" rows="2" placeholder="备注 comment">{escape(item["comment"])}</textarea>'
             '<button type="button" class="save-comment">保存备注 save comment</button>'
             f' <a href="{escape(doc_link)}">在原文中查看 view in document</a></div>'
@@ -316,7 +325,7 @@ class ReviewApp:
 
     def _queue_page(self, query: dict[str, str], token: str) -> str:
         results = self.refresh()
-        items = self.db.queue(results.key)
+        items = self.order.sort(self.db.queue(results.key))
         matching = [i for i in items if self._keep(i, query)]
         try:
             start = max(0, int(query.get("start", "0")))
@@ -330,19 +339,26 @@ class ReviewApp:
             f'误报 <b id="count-dismissed">{p["dismissed"]}</b> · 待定 <b id="count-unsure">{p["unsure"]}</b> · '
             f'已解决 resolved <b id="count-resolved">{p["resolved"]}</b> · 符合条件 matching {len(matching)}</div>'
         )
+        order = (f'<p class="order" data-order="ranker">按排序模型的确认概率排序 ordered by the ranker '
+                 f'({escape(self.order.model_path.name)})</p>' if self.order.ranked and self.order.model_path else
+                 '<p class="order" data-order="default">按严重程度、置信度排序 ordered by severity, then confidence '
+                 '(no ranker model)</p>')
         pager = self._pager(query, start, len(matching))
         help_ = '<p class="keys">键盘 keys: j/k 下一项/上一项 · c 确认 · d 误报 · u 待定 · Esc 离开备注框</p>'
         cards = []
+        scores = self.order.scores(shown)
         for item in shown:
             f = item["finding"]
             doc = results.documents.get(f.get("doc", ""))
             document = results.document(f.get("doc", "")) if doc is not None else None
             html, _ = finding_html(f, document, rule_href="/rules/" + quote(str(f.get("rule", "")), safe=""),
-                                   context=1, extra=self._controls(item))
+                                   context=1, extra=self._controls(item, scores.get(item["fingerprint"])))
             cls = f'data-verdict="{escape(item["verdict"] or "")}" data-present="{int(item["present"])}" '
+            if item["fingerprint"] in scores:
+                cls += f'data-score="{scores[item["fingerprint"]]:.6f}" '
             cards.append(html.replace("<article ", f"<article {cls}", 1))
         empty = '<p class="empty">没有符合条件的发现 no findings match</p>' if not shown else ""
-        body = (f'<h1>审阅队列 Review queue</h1>{counters}{self._filters(items, query)}{help_}{pager}{empty}'
+        body = (f'<h1>审阅队列 Review queue</h1>{counters}{order}{self._filters(items, query)}{help_}{pager}{empty}'
                 + "".join(cards) + pager)
         return self._layout("审阅队列 gouji review", body, token)
 

@@ -21,6 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--source", metavar="ROOT", help="folder the documents of a bare jsonl are relative to")
+    p.add_argument("--ranker", metavar="PATH",
+                   help="finding ranker (gouji corpus train-ranker) that orders the queue, most likely real first; "
+                        "default $GOUJI_HOME/ranker.joblib (~/.gouji/ranker.joblib) when it exists, 'none' for "
+                        "none. Without a model: by severity, then confidence")
     p.set_defaults(func=run_review)
 
     v = subparsers.add_parser("verdicts", help="import verdicts from XLSX, export them as gold / 审阅结论")
@@ -39,14 +43,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_review(args: argparse.Namespace) -> int:
     from detector.review.app import ReviewApp, create_server
     from detector.review.db import ReviewDB, default_db_path
+    from detector.review.rank import resolve_ranker
 
+    ranker = resolve_ranker(args.ranker)
     db = ReviewDB(args.db or default_db_path(args.results))
-    app = ReviewApp(args.results, db, source=args.source, rules_dir=getattr(args, "rules", None))
+    app = ReviewApp(args.results, db, source=args.source, rules_dir=getattr(args, "rules", None), ranker=ranker)
     server = create_server(app, args.host, args.port)
     host, port = server.server_address[:2]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"注意：绑定到 {args.host}，其他机器可访问 / warning: reachable from other machines", file=sys.stderr)
-    print(f"gouji review: http://{host}:{port}/  (db {db.path}; Ctrl-C 退出)", file=sys.stderr)
+    order = f"ranker {ranker}" if ranker else "no ranker: severity, confidence"
+    print(f"gouji review: http://{host}:{port}/  (db {db.path}; {order}; Ctrl-C 退出)", file=sys.stderr)
     try:
         server.serve_forever()
     finally:

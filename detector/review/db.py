@@ -59,12 +59,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def gouji_home() -> Path:
+    """$GOUJI_HOME, else ~/.gouji: the review database of bare jsonl results and the default ranker model."""
+    return Path(os.environ.get("GOUJI_HOME") or Path.home() / ".gouji")
+
+
 def default_db_path(results: str | Path | None) -> Path:
     """RESULTS/review.sqlite for a scan folder; ~/.gouji/review.sqlite (or $GOUJI_HOME) otherwise."""
     if results is not None and Path(results).is_dir():
         return Path(results) / "review.sqlite"
-    home = Path(os.environ.get("GOUJI_HOME") or Path.home() / ".gouji")
-    return home / "review.sqlite"
+    return gouji_home() / "review.sqlite"
 
 
 class ReviewDB:

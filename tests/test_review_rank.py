@@ -1,0 +1,117 @@
+"""The review queue's order: by the ranker's score when a model is present (``--ranker PATH`` or the default
+``$GOUJI_HOME/ranker.joblib``), by severity then confidence without one — on findings of the real pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _report_helpers import ROOT, check_samples, review_server
+from test_review_app import fingerprints, request
+
+from detector.corpus.ranker import FindingRanker, save_model
+from detector.errors import GoujiError, UsageError
+from detector.review.rank import SEVERITY_RANK, QueueOrder, default_ranker_path, resolve_ranker
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dict]]:
+    return check_samples(tmp_path_factory.mktemp("rank"))
+
+
+def _model(findings: list[dict], path: Path) -> FindingRanker:
+    """A ranker taught that findings of the most common rule are real and the rest are not (an auditor's
+    verdicts on these very findings), so the learned order differs from the default one."""
+    rules = [f["rule"] for f in findings]
+    common = max(set(rules), key=rules.count)
+    y = [int(r == common) for r in rules]
+    if len(set(y)) < 2:
+        y = [i % 2 for i in range(len(findings))]
+    model = FindingRanker().fit(findings, y)
+    save_model(model, path, {"n": len(y)})
+    return model
+
+
+def _default_order(findings: list[dict]) -> list[str]:
+    ranked = sorted(enumerate(findings), key=lambda p: (SEVERITY_RANK[p[1]["severity"]],
+                                                        -float(p[1]["confidence"]), p[0]))
+    return [f["fingerprint"] for _, f in ranked]
+
+
+def test_queue_follows_the_ranker_score(checked: tuple[Path, Path, list[dict]], tmp_path: Path) -> None:
+    jsonl, src, findings = checked
+    model = _model(findings, tmp_path / "ranker.joblib")
+    scores = dict(zip((f["fingerprint"] for f in findings), model.predict_proba(findings)[:, 1], strict=True))
+    order = QueueOrder(tmp_path / "ranker.joblib")
+    with review_server(jsonl, tmp_path / "review.sqlite", source=src, ranker=order.model_path) as url:
+        _, _, page = request(url, "GET", "/")
+    shown = fingerprints(page)
+    assert sorted(shown) == sorted(scores)
+    assert [scores[fp] for fp in shown] == sorted(scores.values(), reverse=True)
+    assert 'data-order="ranker"' in page
+    for fp, score in re.findall(r'data-score="([0-9.]+)"[^>]*data-fingerprint="([0-9a-f]+)"', page):
+        assert float(fp) == pytest.approx(scores[score], abs=1e-6)
+    assert page.count('class="rank"') == len(findings)  # each card says its score
+
+
+def test_without_a_model_the_queue_is_by_severity_then_confidence(checked: tuple[Path, Path, list[dict]],
+                                                                   tmp_path: Path) -> None:
+    jsonl, src, findings = checked
+    with review_server(jsonl, tmp_path / "review.sqlite", source=src) as url:
+        _, _, page = request(url, "GET", "/")
+    assert fingerprints(page) == _default_order(findings)
+    assert 'data-order="default"' in page and "data-score" not in page
+
+
+def test_resolved_findings_follow_the_open_ones(checked: tuple[Path, Path, list[dict]], tmp_path: Path) -> None:
+    _, _, findings = checked
+    items = [{"fingerprint": f["fingerprint"], "finding": f, "present": i != 0} for i, f in enumerate(findings)]
+    sorted_items = QueueOrder().sort(items)
+    assert sorted_items[-1]["fingerprint"] == findings[0]["fingerprint"]
+    _model(findings, tmp_path / "m.joblib")
+    ranked = QueueOrder(tmp_path / "m.joblib").sort(items)
+    assert ranked[-1]["fingerprint"] == findings[0]["fingerprint"]
+
+
+def test_ranker_option_and_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        checked: tuple[Path, Path, list[dict]]) -> None:
+    monkeypatch.setenv("GOUJI_HOME", str(tmp_path / "home"))
+    assert default_ranker_path() == tmp_path / "home" / "ranker.joblib"
+    assert resolve_ranker(None) is None  # no model yet: the default order
+    _model(checked[2], default_ranker_path())
+    assert resolve_ranker(None) == default_ranker_path()
+    assert resolve_ranker("none") is None
+    assert resolve_ranker(str(default_ranker_path())) == default_ranker_path()
+    with pytest.raises(UsageError):
+        resolve_ranker(str(tmp_path / "missing.joblib"))
+    (tmp_path / "junk.joblib").write_bytes(b"not a model")
+    with pytest.raises(GoujiError):
+        QueueOrder(tmp_path / "junk.joblib")
+
+
+def test_gouji_review_uses_the_default_model(checked: tuple[Path, Path, list[dict]], tmp_path: Path) -> None:
+    """The real command line: a model at $GOUJI_HOME/ranker.joblib orders the queue; --ranker none does not."""
+    jsonl, src, findings = checked
+    home = tmp_path / "home"
+    _model(findings, home / "ranker.joblib")
+    for extra, expect in (([], "ranker"), (["--ranker", "none"], "default")):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "detector.cli", "review", str(jsonl), "--source", str(src), "--port", "0",
+             "--db", str(tmp_path / f"{expect}.sqlite"), *extra],
+            cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "GOUJI_HOME": str(home)})
+        try:
+            line = proc.stderr.readline()
+            m = re.search(r"http://[\d.]+:(\d+)/", line)
+            assert m, line
+            _, _, page = request(f"http://127.0.0.1:{m.group(1)}", "GET", "/")
+            assert f'data-order="{expect}"' in page
+            assert (str(home / "ranker.joblib") in line) == (expect == "ranker")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+

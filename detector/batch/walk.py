@@ -108,7 +108,7 @@ def discover(roots: list[str | Path], *, document_per_folder: bool = False, limi
     limits = limits or ZipLimits()
     walk = _Walk(limits=limits, skip=Path(skip).resolve() if skip else None)
     for root in roots:
-        root = Path(root)
+        root = Path(root).absolute()  # documents.parquet's paths then open from any folder, not only the scan's cwd
         if not root.exists():
             raise UsageError(f"路径不存在 / no such file or folder: {root}")
         # One root: ids are relative to it. Several: relative to each root's parent, so they stay apart.

@@ -51,6 +51,7 @@ COUNT_REFERENT = re.compile(r"([\p{Han}（）()]{1,12}?)(?:共|计|合计|共计
 AND_AFTER_FIGURE = re.compile(r"(?<=[元%])(?:和|及)")
 AND_LEADING = re.compile(r"^(?:和|及|以及)")
 GROUP_HEAD = re.compile(r"^\s*(?:\d{4}年度?)?([^，。；：:]{2,20}?)中(?!的)")
+SAME_PERIOD_WORDS = re.compile(r"同比|相比|比较|[\s，,]")
 SECTION_WHOLE = re.compile(r"([^，。；]{2,30}?)中[，,：:]")
 
 
@@ -132,9 +133,14 @@ def _sep_name(strength: int) -> str:
 
 
 def tail(left: str) -> str:
-    """The clause in front of a number: text after the last separator."""
+    """The clause in front of a number: text after the last separator, or inside a parenthesis still open
+    (「与2016年度相比（2016年度部门支出预算安排为8,648.07万元）」 is about 2016 alone)."""
     idx = max((left.rfind(ch) for ch in "，,；;。：:"), default=-1)
-    return left[idx + 1 :]
+    clause = left[idx + 1 :]
+    opened = max(clause.rfind("（"), clause.rfind("("))
+    if opened >= 0 and max(clause.rfind("）"), clause.rfind(")")) < opened:
+        clause = clause[opened + 1 :]
+    return clause
 
 
 def classify(m: Mention) -> None:
@@ -243,7 +249,7 @@ def change_claims(ms, amounts, sent, ctx, rules, history) -> list[ChangeClaim]:
             continue
         rate_i = next((j for j in range(i + 1, len(ms)) if ms[j].role == "change_rate"
                        and all(ms[k].role not in ("amount", "change_amount") for k in range(i + 1, j))
-                       and ms[j].sep_before in ("", "、", "，")), None)
+                       and ms[j].sep_before in ("", "、", "，") and _bare_rate(ms[j])), None)
         rate = ms[rate_i] if rate_i is not None else None
         if rate_i is not None:
             used_rates.add(rate_i)
@@ -254,6 +260,15 @@ def change_claims(ms, amounts, sent, ctx, rules, history) -> list[ChangeClaim]:
     return out
 
 
+def _bare_rate(m: Mention) -> bool:
+    """「增加164.48万元，增长12.6%」 pairs; 「增加164.48万元，主要原因是会议费统一压减10%」 does not: a rate whose
+    clause names a subject of its own is about that subject."""
+    clause = tail(m.left)
+    cv = CHANGE_VERB.search(clause)
+    subject_text = COMPARE.sub("", clause[: cv.start()] if cv else clause)
+    return not SAME_PERIOD_WORDS.sub("", referents.clean(subject_text))
+
+
 def _change(sent, amount_m, rate_m, i, ms, amounts, ctx, rules, history) -> ChangeClaim:
     anchor = amount_m or rate_m
     clause = tail(anchor.left)
@@ -261,19 +276,21 @@ def _change(sent, amount_m, rate_m, i, ms, amounts, ctx, rules, history) -> Chan
     subject_text = clause[: cv.start()] if cv else clause
     subject_text = COMPARE.sub("", subject_text)
     ref = referents.resolve(subject_text, rules)
-    referents.measure_of(clause, _section_measure(sent.section, ctx))
     subject = None
     if ref.concept:
         subject = history.latest(ref.concept, "current", None)
         same = [a for k, a in amounts.items() if k < i and a.concept == ref.concept and a.period == "current"]
         subject = same[-1] if same else subject
+    prior = None
     if subject is None and not ref.text:
         previous = [a for k, a in amounts.items() if k < i and a.period == "current"]
         subject = previous[-1] if previous else None
-    prior = None
+        stated_prior = [a for k, a in amounts.items() if k < i and a.period == "prior"]
+        prior = stated_prior[-1] if stated_prior and subject is None else None
     if subject is not None:
         prior = history.latest(subject.concept, "prior", None) if subject.concept else None
-        prior_here = [a for k, a in amounts.items() if a.period == "prior" and a.concept == subject.concept]
+        prior_here = [a for k, a in amounts.items()
+                      if a.period == "prior" and subject.concept and a.concept == subject.concept]
         prior = prior_here[-1] if prior_here else prior
     direction = amount_m.direction if amount_m else rate_m.direction
     if FLAT.search(clause):

@@ -40,9 +40,30 @@ def sentences(doc: Document) -> Iterator[Sentence]:
 
 
 def split_paragraph(p: Paragraph, section: str = "") -> Iterator[Sentence]:
-    for m in SENTENCE_END.finditer(p.text):
-        text = m.group(0)
+    for start, end in _spans(p.text):
+        text = p.text[start:end]
         if not text.strip() or not HAS_DIGIT.search(text):
             continue
-        yield Sentence(text=text, block=p.index, start=m.start(), end=m.end(), page=p.page, file=p.file,
+        yield Sentence(text=text, block=p.index, start=start, end=end, page=p.page, file=p.file,
                        section=section)
+
+
+# A sentence that only gives the reason for the one before it (「…增长1.66%。主要原因是政策性调资。」) belongs
+# to it: an auditor reads the change and its explanation as one statement.
+REASON_START = re.compile(r"^\s*(?:主要原因|原因是|原因为|主要是由于|主要由于)")
+
+
+def _spans(text: str) -> Iterator[tuple[int, int]]:
+    """Sentence spans of a paragraph, a reason sentence joined to the sentence it explains."""
+    current: tuple[int, int] | None = None
+    for m in SENTENCE_END.finditer(text):
+        if m.start() == m.end():
+            continue
+        if current is not None and REASON_START.match(m.group(0)):
+            current = (current[0], m.end())
+            continue
+        if current is not None:
+            yield current
+        current = (m.start(), m.end())
+    if current is not None:
+        yield current

@@ -232,6 +232,14 @@ def _check_growth(c: ChangeClaim, sign: int) -> Outcome:
         formula = f"|{amount_text(c.subject.quantity)} − {amount_text(c.prior.quantity)}| ÷ {amount_text(c.prior.quantity)}"
         involved = [c.subject, c.prior]
         quantities = [c.rate]
+    elif c.amount is not None and c.prior is not None:
+        base, amt = Interval.of(c.prior.quantity), Interval.of(c.amount)
+        def f(p, a):
+            return a / p * HUNDRED
+        args = [base, amt]
+        formula = f"{amount_text(c.amount)} ÷ {amount_text(c.prior.quantity)}"
+        involved = [c.prior]
+        quantities = [c.amount, c.rate]
     else:
         return _unverifiable(rule, kind, c.sentence, [c.rate], "缺少变动额或上年数")
     if base.lo <= 0:

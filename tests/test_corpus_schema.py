@@ -4,6 +4,8 @@ documents exactly those columns, and verdicts from the review database and from 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -20,9 +22,17 @@ SAMPLES = Path(__file__).resolve().parents[1] / "corpus" / "samples"
 
 @pytest.fixture(scope="module")
 def scan_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("scan")
-    assert main(["scan", str(SAMPLES), "--out", str(out), "-q"]) == 0
-    return out
+    """A scan of a copy of the samples, made from the folder above them with a relative root (as a person
+    types it); the corpus is then built from another folder."""
+    base = tmp_path_factory.mktemp("scan")
+    shutil.copytree(SAMPLES, base / "src")
+    here = Path.cwd()
+    os.chdir(base)
+    try:
+        assert main(["scan", "src", "--out", "out", "-q"]) == 0
+    finally:
+        os.chdir(here)
+    return base / "out"
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +74,14 @@ def test_verdicts_from_review_and_gold(corpus: Path) -> None:
     assert (gold["verdict"] == "confirmed").sum() >= 3  # the planted sample's defects are found and matched
     findings = pd.read_parquet(corpus / "findings.parquet")
     assert set(gold["fingerprint"]) <= set(findings["fingerprint"])
+
+
+def test_documents_name_their_files_by_absolute_path(corpus: Path, scan_out: Path) -> None:
+    docs = pd.read_parquet(corpus / "documents.parquet")
+    for path, n in zip(docs["path"], docs["n_paragraphs"], strict=True):
+        files = [Path(p) for p in path.split(" | ")]
+        assert all(f.is_absolute() and f.is_file() and f.parent == scan_out.parent / "src" for f in files), path
+        assert n > 0  # the text was read again for the text metrics
 
 
 def test_metrics_per_document(corpus: Path) -> None:

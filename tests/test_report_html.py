@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from _report_helpers import ARTIFACTS, PLANTED, SCRIPT_MARK, browser_page, copy_samples, run_check, run_scan
+from _report_helpers import (
+    ARTIFACTS,
+    PLANTED,
+    ROOT,
+    SCRIPT_MARK,
+    browser_page,
+    copy_samples,
+    run_check,
+    run_scan,
+)
 
 from detector.cli import main
 from detector.model import Cell, Table
@@ -16,6 +26,9 @@ from detector.report.html import build_html
 from detector.report.render import table_html
 from detector.report.results import load_results
 from detector.report.rule_pages import anchor
+from detector.review.db import ReviewDB, default_db_path
+
+HOSTILE_COMMENT = '<img src=x onerror="window.__gouji_pwned=1"> 已与原表核对'
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +150,11 @@ def test_report_in_chromium(results_jsonl: tuple[Path, Path], tmp_path: Path) ->
     jsonl, src = results_jsonl
     n = sum(1 for line in jsonl.read_text(encoding="utf-8").splitlines() if line.strip())
     out = tmp_path / "report.html"
-    assert main(["report", str(jsonl), "--source", str(src), "--html", str(out)]) == 0
+    findings = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines() if x.strip()]
+    db = ReviewDB(tmp_path / "review.sqlite")
+    db.sync("r", findings)
+    db.set_verdict(findings[0]["fingerprint"], "confirmed", HOSTILE_COMMENT)
+    assert main(["report", str(jsonl), "--source", str(src), "--html", str(out), "--db", str(db.path)]) == 0
     with browser_page() as page:
         page.goto(out.as_uri())
         cards = page.locator("article.finding")
@@ -145,8 +162,12 @@ def test_report_in_chromium(results_jsonl: tuple[Path, Path], tmp_path: Path) ->
         for i in range(n):
             assert cards.nth(i).locator("mark").count() >= 1, cards.nth(i).inner_text()
             assert cards.nth(i).locator("dl.arith").count() == 1
+        # the review database's verdict is shown on its card, the comment as text
+        note = page.locator(f'article.finding[data-fingerprint="{findings[0]["fingerprint"]}"] .verdict-note')
+        assert note.get_attribute("data-verdict") == "confirmed" and HOSTILE_COMMENT in note.inner_text()
+        assert page.locator('.verdict-note[data-verdict=""]').count() == n - 1  # the others: unreviewed
         assert page.evaluate("typeof window.__gouji_pwned") == "undefined"
-        assert page.locator("script").count() == 1
+        assert page.locator("script").count() == 1 and page.locator("img").count() == 0
         assert SCRIPT_MARK in page.locator("body").inner_text()
         assert page.errors == []
         # the one script works: unticking a severity hides its cards
@@ -191,6 +212,44 @@ def test_report_from_a_scan_folder(tmp_path: Path) -> None:
         assert counts[3:] == [int(per_doc.get(o, 0)) for o in ("pass", "fail", "unverifiable")]
     assert html.count('<article class="finding') == len(results.findings)
     assert "<mark>" in html and "原文不可用" not in html
+
+
+def test_report_shows_the_verdicts_of_the_review_db_beside_a_scan(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan made from its own folder with a relative root; the report, made from another folder, still finds
+    the sources (documents.parquet holds absolute paths) and shows the verdicts of the scan's review.sqlite."""
+    import pandas as pd
+
+    copy_samples(tmp_path / "src")
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", "src", "--out", "scan", "-q"]) in (0, 1)
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "scan"
+    paths = [Path(p) for ps in pd.read_parquet(out / "documents.parquet")["path"] for p in ps]
+    assert paths and all(p.is_absolute() and p.is_file() for p in paths)
+    findings = [json.loads(x) for x in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    assert len(findings) >= 2
+    html_out = tmp_path / "report.html"
+    assert main(["report", str(out), "--html", str(html_out)]) == 0
+    assert 'class="verdict-note' not in html_out.read_text(encoding="utf-8")  # no review database: no verdicts
+
+    db = ReviewDB(default_db_path(out))
+    db.sync(load_results(out).key, findings)
+    confirmed, dismissed = findings[0]["fingerprint"], findings[1]["fingerprint"]
+    db.set_verdict(confirmed, "confirmed", HOSTILE_COMMENT)
+    db.set_verdict(dismissed, "dismissed", "口径不同，不是错误")
+    assert main(["report", str(out), "--html", str(html_out)]) == 0
+    html = html_out.read_text(encoding="utf-8")
+    assert "原文不可用" not in html  # the sources were found from another folder
+    notes = {fp: v for v, fp in re.findall(r'<article data-verdict="(\w*)" class="finding[^"]*" id="f-(\w+)"', html)}
+    assert set(notes) == {f["fingerprint"] for f in findings}
+    assert notes[confirmed] == "confirmed" and notes[dismissed] == "dismissed"
+    assert sum(1 for v in notes.values() if not v) == len(findings) - 2
+    assert HOSTILE_COMMENT not in html and escape(HOSTILE_COMMENT) in html
+    assert "口径不同，不是错误" in html and "已审 reviewed 2 / " in html
+    foot = re.search(r"<tfoot>.*?</tfoot>", html, re.S).group(0)
+    assert [int(n) for n in re.findall(r"<td>(\d+)</td>", foot)][-4:] == [1, 1, 0, len(findings) - 2]
+    assert main(["report", str(out), "--html", str(html_out), "--db", str(tmp_path / "none.sqlite")]) == 2
 
 
 @pytest.mark.slow

@@ -73,13 +73,14 @@ def _none(v: object) -> object:
 # ------------------------------------------------------------------------------------------------ tables
 
 
-def documents_table(scan_docs: pd.DataFrame, loaded: dict[str, object]) -> pd.DataFrame:
+def documents_table(scan_docs: pd.DataFrame, loaded: dict[str, object], root: Path | None = None) -> pd.DataFrame:
     rows = []
     for rec in scan_docs.to_dict("records"):
         doc = loaded.get(rec["doc"])
         rows.append({
             "doc": rec["doc"],
             "files": JOIN.join(map(str, _list(rec.get("files")))) or None,
+            "path": JOIN.join(map(str, _paths(rec, root))) or None,
             "format": _none(rec.get("format")),
             "pages": _none(rec.get("pages")),
             "year": _none(rec.get("year")),
@@ -181,13 +182,21 @@ def gold_verdicts(contract: list[dict], gold: list[dict]) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------- build
 
 
-def _load_documents(scan_docs: pd.DataFrame) -> dict[str, object]:
+def _paths(rec: dict, root: Path | None) -> list[Path]:
+    """The document's files as absolute paths: a relative path (a scan by an older gouji) is resolved the way
+    the report resolves it (see :func:`detector.report.results.source_paths`)."""
+    from detector.report.results import source_paths
+
+    return source_paths(_list(rec.get("path")), root)
+
+
+def _load_documents(scan_docs: pd.DataFrame, root: Path | None = None) -> dict[str, object]:
     """Each readable document again, for the text metrics."""
     from detector.ingest import load
 
     loaded: dict[str, object] = {}
     for rec in scan_docs.to_dict("records"):
-        paths = [Path(str(p)) for p in _list(rec.get("path"))]
+        paths = _paths(rec, root)
         if not paths or not all(p.is_file() for p in paths) or _none(rec.get("error_message")):
             continue
         try:
@@ -211,9 +220,10 @@ def build(scan_out: str | Path, out: str | Path, verdicts_db: str | Path | None 
         raise UsageError(f"{scan} 不是 gouji scan 的输出目录（缺少 documents.parquet）/ not a scan output folder")
     scan_docs = pd.read_parquet(scan / "documents.parquet")
     contract = read_contract(scan / "findings.jsonl")
-    loaded = _load_documents(scan_docs)
+    root = scan.resolve()
+    loaded = _load_documents(scan_docs, root)
     tables: dict[str, pd.DataFrame] = {
-        "documents": documents_table(scan_docs, loaded),
+        "documents": documents_table(scan_docs, loaded, root),
         "claims": claims_table(_read(scan / "claims.parquet")),
         "checks": checks_table(_read(scan / "checks.parquet")),
         "findings": findings_table(contract),

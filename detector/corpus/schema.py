@@ -86,6 +86,8 @@ DOCUMENTS = TableSpec(
     (
         DOC,
         C("files", "string", "the document's file names, in reading order, joined by ' | '"),
+        C("path", "string", "absolute paths of those files on the machine that built the corpus, joined by ' | ' "
+                            "(a file inside a zip: the archive's path, then the member's path inside it)"),
         C("format", "string", "format sniffed from the bytes: text, pdf, docx, xlsx, html, or a '+'-joined mix"),
         C("pages", "int64", "number of pages (PDF) or null when the format has no pages", "pages"),
         C("year", "int64", "the fiscal year the document is about, from its title", "year"),

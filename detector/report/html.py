@@ -18,6 +18,9 @@ from detector.report.render import doc_anchor, finding_html
 from detector.report.results import OUTCOMES, SEVERITIES, Results, severity_counts
 from detector.report.rule_pages import rule_html, rule_specs
 
+Verdicts = dict[str, tuple[str | None, str]]  # fingerprint -> (confirmed | dismissed | unsure | None, comment)
+VERDICT_NAMES = {"confirmed": "确认 confirmed", "dismissed": "误报 dismissed", "unsure": "待定 unsure"}
+
 FONT_STACK = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
               '"WenQuanYi Micro Hei", sans-serif')
 
@@ -56,6 +59,9 @@ section.rule { border-top: 1px solid var(--line); padding: .3rem 0; }
 section.rule dt { font-weight: bold; } section.rule pre { white-space: pre-wrap; margin: 0; }
 .missing { color: #999; } .doc-status { font-size: .9rem; color: #555; }
 .hidden { display: none; }
+.verdict-note { margin-top: .4rem; padding: .2rem .5rem; border-radius: 3px; background: #f0f0f0; font-size: .9rem; }
+.verdict-note.v-confirmed { background: #fde8e6; } .verdict-note.v-dismissed { background: #e6f4e7; }
+.verdict-note.v-unsure { background: #fff4dc; } .verdict-note .comment { white-space: pre-wrap; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   .filters, .noprint { display: none !important; }
@@ -84,16 +90,21 @@ def _csp() -> str:
             "base-uri 'none'; form-action 'none'")
 
 
-def _summary(results: Results, by_doc: dict[str, list[dict]]) -> str:
+def _summary(results: Results, by_doc: dict[str, list[dict]], verdicts: Verdicts | None) -> str:
     head = ["文档 document", "状态 status", *SEVERITIES]
     if results.has_checks:
         head += ["通过 pass", "不符 fail", "无法核验 unverifiable"]
+    if verdicts is not None:
+        head += ["确认 confirmed", "误报 dismissed", "待定 unsure", "未审 unreviewed"]
     rows, totals = [], [0] * (len(head) - 2)
     for doc, info in results.documents.items():
         counts = severity_counts(by_doc.get(doc, []))
         nums = [counts.get(s, 0) for s in SEVERITIES]
         if results.has_checks:
             nums += [info.checks.get(o, 0) for o in OUTCOMES]
+        if verdicts is not None:
+            given = [(verdicts.get(str(f.get("fingerprint", ""))) or (None, ""))[0] for f in by_doc.get(doc, [])]
+            nums += [given.count(v) for v in VERDICT_NAMES] + [given.count(None)]
         totals = [a + b for a, b in zip(totals, nums, strict=True)]
         cells = "".join(f"<td>{n}</td>" for n in nums)
         rows.append(f'<tr><td><a href="#{doc_anchor(doc)}">{escape(doc)}</a></td><td>{escape(info.status)}</td>'
@@ -109,8 +120,20 @@ def _filters() -> str:
     return f'<div class="filters noprint">显示 show: {boxes}<a href="#rules">规则说明</a></div>'
 
 
-def build_html(results: Results, rules_dir: str | None = None, title: str = "勾稽检查报告") -> str:
-    """The report as one HTML string. Findings of each document follow the summary in document order."""
+def verdict_html(verdict: str | None, comment: str) -> str:
+    """An auditor's verdict and comment from the review database, under the finding (escaped: comments are
+    typed by people and may hold anything)."""
+    name = VERDICT_NAMES.get(verdict or "", "未审 unreviewed")
+    note = f' · 备注 comment：<span class="comment">{escape(comment)}</span>' if comment else ""
+    return (f'<div class="verdict-note v-{escape(verdict or "none")}" data-verdict="{escape(verdict or "")}">'
+            f"审阅结论 verdict：<b>{escape(name)}</b>{note}</div>")
+
+
+def build_html(results: Results, rules_dir: str | None = None, title: str = "勾稽检查报告",
+               verdicts: Verdicts | None = None) -> str:
+    """The report as one HTML string. Findings of each document follow the summary in document order. With
+    ``verdicts`` (from the review database) each finding shows its verdict and comment, and the summary
+    counts them per document."""
     by_doc = results.by_document()
     specs = rule_specs(rules_dir)
     sections = []
@@ -119,7 +142,7 @@ def build_html(results: Results, rules_dir: str | None = None, title: str = "勾
         document = results.document(doc) if findings else None
         note = "" if document is not None or not findings else (
             '<p class="doc-status">原文不可用，仅显示证据文本 / source not available: evidence text only</p>')
-        cards = "".join(finding_html(f, document)[0] for f in findings) or '<p class="doc-status">无发现 no findings</p>'
+        cards = "".join(_card(f, document, verdicts) for f in findings) or '<p class="doc-status">无发现 no findings</p>'
         sections.append(f'<section class="document" id="{doc_anchor(doc)}"><h2>{escape(doc)}</h2>'
                         f'<p class="doc-status">{len(findings)} 项发现 findings</p>{note}{cards}</section>')
     used = sorted({str(f.get("rule", "")) for f in results.findings})
@@ -134,10 +157,10 @@ def build_html(results: Results, rules_dir: str | None = None, title: str = "勾
 <body>
 <h1>{escape(title)}</h1>
 <p class="meta">结果 results: {escape(str(results.findings_path))} · 生成于 generated {generated} ·
-{len(results.findings)} 项发现 findings in {len(results.documents)} 份文档 documents</p>
+{len(results.findings)} 项发现 findings in {len(results.documents)} 份文档 documents{_reviewed(results, verdicts)}</p>
 {_filters()}
 <h2 id="summary">汇总 Summary</h2>
-{_summary(results, by_doc)}
+{_summary(results, by_doc, verdicts)}
 {"".join(sections)}
 <h2 id="rules">规则说明 Rules</h2>
 {rules}
@@ -146,6 +169,22 @@ def build_html(results: Results, rules_dir: str | None = None, title: str = "勾
 """
 
 
-def write_html(results: Results, out: str | Path, rules_dir: str | None = None) -> Path:
-    write_text_atomic(out, build_html(results, rules_dir))
+def _card(finding: dict, document: object, verdicts: Verdicts | None) -> str:
+    if verdicts is None:
+        return finding_html(finding, document)[0]  # type: ignore[arg-type]
+    verdict, comment = verdicts.get(str(finding.get("fingerprint", ""))) or (None, "")
+    html = finding_html(finding, document, extra=verdict_html(verdict, comment))[0]  # type: ignore[arg-type]
+    return html.replace("<article ", f'<article data-verdict="{escape(verdict or "")}" ', 1)
+
+
+def _reviewed(results: Results, verdicts: Verdicts | None) -> str:
+    if verdicts is None:
+        return ""
+    n = sum(1 for f in results.findings if (verdicts.get(str(f.get("fingerprint", ""))) or (None,))[0])
+    return f" · 已审 reviewed {n} / {len(results.findings)}"
+
+
+def write_html(results: Results, out: str | Path, rules_dir: str | None = None,
+               verdicts: Verdicts | None = None) -> Path:
+    write_text_atomic(out, build_html(results, rules_dir, verdicts=verdicts))
     return Path(out)

@@ -151,14 +151,15 @@ def _read_documents(path: Path, root: Path | None) -> dict[str, DocInfo]:
     for row in frame.to_dict("records"):
         doc = str(row.get("doc", ""))
         raw = row.get("path")
-        out[doc] = DocInfo(doc=doc, paths=_paths_of(raw, root), status=str(row.get("status") or "ok"))
+        out[doc] = DocInfo(doc=doc, paths=source_paths(raw, root), status=str(row.get("status") or "ok"))
     return out
 
 
-def _paths_of(raw: object, root: Path | None) -> list[Path]:
-    """documents.parquet's ``path``: one path, a list of paths, or a folder (a document per folder). A scan
-    writes paths as given on its command line, so a relative path is tried under ``root`` first and then as
-    is; a zip member (archive.zip/member) does not exist on disk and leaves the document without source."""
+def source_paths(raw: object, root: Path | None) -> list[Path]:
+    """documents.parquet's ``path`` as absolute paths: one path, a list of paths, or a folder (a document per
+    folder). A scan writes absolute paths; one made by an older gouji wrote them as given on its command line,
+    so a relative path is tried under ``root`` first and then against the current folder. A zip member
+    (archive.zip/member) does not exist on disk and leaves the document without source."""
     if raw is None or (isinstance(raw, float) and raw != raw):
         return []
     items = [str(x) for x in raw] if isinstance(raw, (list, tuple)) or hasattr(raw, "tolist") else [str(raw)]
@@ -167,6 +168,7 @@ def _paths_of(raw: object, root: Path | None) -> list[Path]:
         p = Path(item)
         if not p.is_absolute() and root is not None and (root / p).exists():
             p = root / p  # relative to --source (or the scan folder); else as written (the scan's cwd)
+        p = p.absolute()
         if p.is_dir():
             paths += sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SOURCE_SUFFIXES)
         else:
@@ -185,7 +187,7 @@ def _guess_paths(doc: str, source_root: Path | None) -> list[Path]:
     if candidate.is_file():
         return [candidate]
     if candidate.is_dir():
-        return _paths_of(str(candidate), None)
+        return source_paths(str(candidate), None)
     siblings = sorted(candidate.parent.glob(candidate.name + ".*")) if candidate.parent.is_dir() else []
     return [p for p in siblings if p.suffix.lower() in SOURCE_SUFFIXES][:1]
 

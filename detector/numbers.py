@@ -9,6 +9,7 @@ interval its written digits stand for: 82.59% means [82.585, 82.595].
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import regex as re
 
@@ -17,6 +18,9 @@ from detector.model import Quantity
 # Full-width digits and punctuation map one-to-one onto ASCII, so offsets are preserved.
 # The Chinese comma "，" is itself full-width and stays: it separates clauses, not thousands.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
+# str.translate looks every character up in a dict (slow on long Chinese text); most text has no full-width
+# figure at all, and one regex scan for one is ten times cheaper than the translation.
+_HAS_FULLWIDTH = re.compile("[０-９．％]")
 
 MONEY_SCALE = {"亿元": Decimal(100_000_000), "万元": Decimal(10_000), "千元": Decimal(1000), "元": Decimal(1)}
 COUNT_UNITS = ("人次", "批次", "个", "辆", "人", "次", "台", "套", "项", "名", "家", "户", "篇", "条", "场", "期", "所", "架", "艘", "处")
@@ -31,15 +35,18 @@ _LEFT = r"(?<![\d.,A-Za-z\-/])"
 
 AMOUNT_RE = re.compile(rf"{_LEFT}(?P<num>{_NUM})\s*(?P<unit>{_MONEY_UNIT})")
 PERCENT_RE = re.compile(rf"{_LEFT}(?P<num>-?{_NUM})\s*(?P<unit>%|‰)")
-COUNT_RE = re.compile(rf"(?<!第){_LEFT}(?P<num>\d+)\s*(?P<unit>{_COUNT_UNIT})(?![\d万元])")
+COUNT_RE = re.compile(rf"(?<!第){_LEFT}(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)\s*(?P<unit>{_COUNT_UNIT})(?![\d万元])")
 CN_AMOUNT_RE = re.compile(rf"(?P<num>[{CN_DIGITS}]{{2,}})(?P<unit>{_MONEY_UNIT})")
 CN_PERCENT_RE = re.compile(rf"百分之(?P<num>[{CN_DIGITS}]+)")
 BARE_NUMBER_RE = re.compile(rf"{_LEFT}(?P<num>-?{_NUM})(?![\d.])")
+# Cheap pre-scans: a pattern family whose needed characters are absent cannot match, so it is not run.
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_CN_AMOUNT = re.compile(rf"[{CN_DIGITS}]元")
 
 
 def normalize(text: str) -> str:
     """Full-width digits, point, percent and comma to ASCII; same length, so offsets hold."""
-    return text.translate(_FULLWIDTH)
+    return text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
 
 
 def half_ulp(num: str) -> Decimal:
@@ -61,6 +68,23 @@ def parse_quantities(text: str) -> list[Quantity]:
     """Every amount, percentage and count in ``text``, in order of position, without overlaps."""
     norm = normalize(text)
     found: list[Quantity] = []
+    if _HAS_DIGIT.search(norm):
+        _arabic(norm, text, found)
+    if _HAS_CN_AMOUNT.search(norm):
+        for m in CN_AMOUNT_RE.finditer(norm):
+            q = _make_cn(m, text, "amount", MONEY_SCALE[m.group("unit")])
+            if q:
+                found.append(q)
+    if "百分之" in norm:
+        for m in CN_PERCENT_RE.finditer(norm):
+            q = _make_cn(m, text, "percent", Decimal(1), unit="%")
+            if q:
+                found.append(q)
+    return _without_overlaps(found) if len(found) > 1 else found
+
+
+def _arabic(norm: str, text: str, found: list[Quantity]) -> None:
+    """The amounts, percentages and counts written in Arabic digits, appended to ``found``."""
     for m in AMOUNT_RE.finditer(norm):
         found.append(_make(m, text, "amount", MONEY_SCALE[m.group("unit")]))
     for m in PERCENT_RE.finditer(norm):
@@ -68,19 +92,14 @@ def parse_quantities(text: str) -> list[Quantity]:
         found.append(_make(m, text, "percent", scale, unit="%"))
     for m in COUNT_RE.finditer(norm):
         found.append(_make(m, text, "count", Decimal(1)))
-    for m in CN_AMOUNT_RE.finditer(norm):
-        q = _make_cn(m, text, "amount", MONEY_SCALE[m.group("unit")])
-        if q:
-            found.append(q)
-    for m in CN_PERCENT_RE.finditer(norm):
-        q = _make_cn(m, text, "percent", Decimal(1), unit="%")
-        if q:
-            found.append(q)
-    return _without_overlaps(found)
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_number(text: str) -> Quantity | None:
-    """A table cell or bare figure: '1,226.42', '－', '12.5%'. Empty and dash cells are None."""
+    """A table cell or bare figure: '1,226.42', '－', '12.5%'. Empty and dash cells are None.
+
+    Cached: table checks read the same cells again and again (each relation, each layout guess), and a
+    Quantity is frozen, so one parse per distinct text serves them all."""
     norm = normalize(text).strip()
     if not norm or norm in {"-", "—", "－", "/", "…"}:
         return None
@@ -117,9 +136,14 @@ def _make_cn(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None
         unit = num[-1] + "元"  # 一千二百万元 is 1200 万元, not 12000000 元 with a looser interval
         scale = MONEY_SCALE[unit]
         num = num[:-1]
+    high = Decimal(0)
+    if unit == "万元" and "亿" in num:  # 一亿二千万元 is 1亿 and 2000万: 12000 万元, not (1亿 + 2000) 万元
+        head, _, num = num.rpartition("亿")
+        high = (cn_to_decimal(head)[0] or Decimal("NaN")) * 10_000
     value, decimals = cn_to_decimal(num)
-    if value is None:
+    if value is None or high.is_nan():
         return None
+    value += high
     return Quantity(
         value=value,
         unit=unit or m.group("unit"),

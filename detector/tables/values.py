@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from functools import lru_cache
 
 from detector.model import Quantity
 from detector.numbers import parse_number
@@ -18,7 +19,14 @@ from detector.tables.model import Value
 def parse_amount(text: str, unit: str = "", scale: int | None = None) -> Quantity | None:
     """A table cell's figure in the table's unit, or None when the cell is not a bare amount (text, percent,
     code-like label, date)."""
-    q = parse_number(text or "")
+    return _amount(text or "", unit, scale)
+
+
+@lru_cache(maxsize=1 << 16)
+def _amount(text: str, unit: str, scale: int | None) -> Quantity | None:
+    """Cached: layout guessing and every relation read the same cells again; a Quantity is frozen, so one
+    parse per (text, unit, scale) serves them all, and the dataclasses.replace is paid once."""
+    q = parse_number(text)
     if q is None or q.kind != "amount" or q.unit:
         return None
     return replace(q, unit=unit, scale=Decimal(scale or 1))

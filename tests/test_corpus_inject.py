@@ -31,6 +31,10 @@ def test_slips_keep_the_way_figures_are_written() -> None:
     assert slips.wrong_denominator("4.89", Decimal("59.98"), Decimal("1000")) == "6.00"
     assert slips.neighbour_row("6.00", "6.00") is None
     assert slips.stale_prior("1,226.42", Decimal("1159.59")) == "1,159.59"
+    assert "1,526.42" in slips.mistyped_digits("1,226.42") and "1,296.42" not in slips.mistyped_digits("1,226.42")
+    assert "0,226.42" not in slips.mistyped_digits("1,226.42") and "00" not in slips.mistyped_digits("10")
+    assert slips.dropped_digits("1,226.42") == ["226.42", "126.42", "122.42"]
+    assert slips.dropped_digits("5.02") == [] and slips.dropped_digits("105") == ["15", "10"]
 
 
 def _m(written: str, unit: str = "万元", start: int | None = None) -> Member:
@@ -129,6 +133,5 @@ def test_recall_on_injected_errors(shared_corpus: Path, tmp_path: Path, name: st
     report = {"planted": summary["planted"], "short": summary["short"], "recall": round(recall, 3),
               "per_kind": per_kind, "missed": [(m["id"], m["kind"], m["quote"][:40]) for m in misses]}
     print(json.dumps(report, ensure_ascii=False))
-    # Ten slips per document wherever the ledger holds enough passed relations to certify them.
-    assert sum(per_source.values()) >= 8 * len(per_source)
+    assert not summary["short"] and min(per_source.values()) >= 10, report  # ten slips in every document
     assert recall >= 0.9, report

@@ -22,8 +22,10 @@ from _report_helpers import (
     run_check,
     run_scan,
 )
+from test_report_rules import engine_rules
 
 from detector.cli import build_parser
+from detector.report.rule_pages import FIELDS
 from detector.review.app import ReviewApp, create_server
 from detector.review.db import ReviewDB, default_db_path
 
@@ -158,6 +160,11 @@ def test_rule_pages(server: str, setup: tuple[Path, Path]) -> None:
     assert request(server, "GET", "/rules/no.such.rule")[0] == 404
     _, _, queue = request(server, "GET", "/")
     assert all(f'href="/rules/{r}"' in queue for r in rules)
+    _, _, index = request(server, "GET", "/rules")
+    for rule in engine_rules():  # every rule the engine can emit, not only those of these results
+        status, _, page = request(server, "GET", f"/rules/{rule}")
+        assert status == 200 and all(label in page for _, label in FIELDS), rule
+        assert f'href="/rules/{rule}"' in index
 
 
 def test_filters_and_progress(server: str) -> None:

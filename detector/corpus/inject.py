@@ -152,10 +152,15 @@ class ClaimContext:
 # ------------------------------------------------------------------------------------------------ planning
 
 
+GENERIC_SLIPS = ("transpose", "mistyped_digit", "dropped_digit", "decimal_shift")  # apply to any figure
+
+
 def candidate_values(member: Member, layout: TextLayout, ctx: ClaimContext, rng: random.Random) -> list[tuple[str, str]]:
     """(slip name, new figure) for every slip that applies to this number, in a seeded random order."""
     w = member.written
     options: list[tuple[str, str | None]] = [("transpose", x) for x in slips.transpositions(w)]
+    options += [("mistyped_digit", x) for x in slips.mistyped_digits(w)]
+    options += [("dropped_digit", x) for x in slips.dropped_digits(w)]
     if member.unit in MONEY_SCALE or member.is_percent:  # 6.6 辆 is no slip anyone makes
         options += [("decimal_shift", x) for x in slips.decimal_shifts(w)]
     if member.cell is not None:
@@ -173,10 +178,21 @@ def candidate_values(member: Member, layout: TextLayout, ctx: ClaimContext, rng:
                 options.append(("wrong_denominator", slips.wrong_denominator(w, part, rng.choice(wholes))))
         if not member.is_percent and member.start in ctx.prior:
             options.append(("stale_prior", slips.stale_prior(w, ctx.prior[member.start])))
-    found = [(name, new) for name, new in options if new]
-    rng.shuffle(found)
-    # The context-aware slips are the realistic ones: try them first when they apply.
-    found.sort(key=lambda x: x[0] in ("transpose", "decimal_shift"))
+    groups: dict[str, list[str]] = {}
+    for name, new in options:
+        if new and new not in groups.get(name, []):
+            groups.setdefault(name, []).append(new)
+    for values in groups.values():
+        rng.shuffle(values)
+    # The context-aware slips are the realistic ones: try them first when they apply. Then the slip kinds take
+    # turns, so a kind with many variants (a mistyped digit) does not crowd out the others.
+    context = [n for n in groups if n not in GENERIC_SLIPS]
+    generic = [n for n in groups if n in GENERIC_SLIPS]
+    found: list[tuple[str, str]] = []
+    for names in (context, generic):
+        rng.shuffle(names)
+        while any(groups[n] for n in names):
+            found += [(n, groups[n].pop()) for n in names if groups[n]]
     return found
 
 

@@ -7,7 +7,9 @@ thousands separators kept, decimals kept where they make sense), or None when it
 - ``decimal_shift``: the decimal point one place off (14.13 → 141.3 or 1.413; 116 → 11.6);
 - ``stale_prior``: last year's figure for the same thing left in place (needs the prior figure);
 - ``wrong_denominator``: a share computed against the wrong total (needs the part and another total);
-- ``neighbour_row``: a table cell taken from the row above or below (needs the neighbour's text).
+- ``neighbour_row``: a table cell taken from the row above or below (needs the neighbour's text);
+- ``mistyped_digit``: one digit hit as its neighbour on the numeric keypad (1,226.42 → 1,526.42);
+- ``dropped_digit``: one digit of the whole part left out (1,226.42 → 126.42).
 """
 
 from __future__ import annotations
@@ -92,3 +94,39 @@ def neighbour_row(written: str, neighbour: str | None) -> str | None:
         return None
     n = neighbour.strip()
     return None if to_decimal(n) == to_decimal(written) or not n else n
+
+
+# The keys around each key of a numeric keypad (7 8 9 / 4 5 6 / 1 2 3 / 0 under 1 and 2).
+KEYPAD = {"0": "12", "1": "024", "2": "0135", "3": "26", "4": "157", "5": "2468", "6": "359", "7": "48",
+          "8": "579", "9": "68"}
+
+
+def mistyped_digits(written: str) -> list[str]:
+    """Every figure with one digit replaced by a keypad neighbour (no new leading zero)."""
+    out = []
+    for i, ch in enumerate(written):
+        for key in KEYPAD.get(ch, ""):
+            leading = not any(c.isdigit() for c in written[:i]) and written[i + 1: i + 2] not in ("", ".")
+            if key == "0" and leading:  # 1,226 → 0,226 is no figure anyone writes
+                continue
+            out.append(written[:i] + key + written[i + 1:])
+    return out
+
+
+def dropped_digits(written: str) -> list[str]:
+    """Every figure with one digit of its whole part left out, separators regrouped (1,226.42 → 126.42); the
+    whole part keeps at least one digit and gets no leading zero."""
+    plain = written.replace(",", "")
+    head, dot, tail = plain.partition(".")
+    if not head.isdigit() or len(head) < 2:
+        return []
+    out: list[str] = []
+    for i in range(len(head)):
+        short = head[:i] + head[i + 1:]
+        if short.startswith("0"):
+            continue
+        new = short + dot + tail
+        new = _regroup(new) if "," in written else new
+        if new not in out:
+            out.append(new)
+    return out

@@ -33,13 +33,15 @@ from detector.rules import Rules
 from detector.segment import sentences
 
 SEP_STRENGTH = {"、": 1, "和": 1, "及": 1, "，": 2, ",": 2, "：": 2, ":": 2, "；": 3, ";": 3, "。": 4}
-UP, DOWN = "增加|增长|上升|提高|增|多|超支", "减少|下降|降低|节约|减|少|压减|缩减|下调"
+UP, DOWN = "增加|增长|上升|提高|增|多|超支", "减少|下降|降低|节约|减|少|压减|缩减|下调|降"
 CHANGE_VERB = re.compile(rf"(?:(?P<up>{UP})|(?P<down>{DOWN}))(?:（(?:{UP}|{DOWN})）)?(?:了|额|幅度?为?|幅|为)?\s*$")
+# 「增加基本支出844.15万元」: the verb first, then what changed — a change amount, not a level.
+VERB_FIRST = re.compile(r"^\s*(?:(?P<up>增加|增长|提高)|(?P<down>减少|下降|降低|压减|缩减))了?(?=\p{Han})")
 TEMPLATE_DIRECTION = re.compile(r"增加（减少）|增长（下降）|增加\(减少\)|增长\(下降\)|增（减）")
 FLAT = re.compile(r"持平|无增减|没有变化|无变化")
 SHARE_WORD = re.compile(r"占(?P<whole>[^，,；;。%占]{0,30}?)(?:的|比[重例]为?|比为)?\s*$")
 RATE_WORD = re.compile(r"(?:完成(?:年初)?(?:预算|全年预算|调整预算)?(?:数)?的|预算执行率(?:为|达)?|执行率(?:为|达)?|完成率(?:为|达)?|支出进度(?:为|达)?|支出|完成|到位率(?:为|达)?)\s*$")
-COMPARE = re.compile(r"(?:与|同|和|较|比)(?:上年|上一年|去年|\d{4}\s*年度?|年初预算|预算数?|上年度)(?:相比|比较|同期)?|比上年|较上年")
+COMPARE = re.compile(r"(?:与|同|和|较|比)\s*(?:上年|上一年|去年|\d{4}\s*年度?|年初预算|预算数?|上年度)(?:相比|比较|同期)?|比上年|较上年")
 ENUM_MARKER = re.compile(r"其中[：:]?|主要包括[：:]?|主要用于[：:]?|主要是[：:]?|主要有[：:]?|包括[：:]?|分别为[：:]?|分别是[：:]?|具体(?:为|是|包括|如下)[：:]?|用于以下方面[：:]?")
 PARTIAL_MARKERS = ("主要", "以下方面")
 NESTED_MARKER = re.compile(r"(?:主要包括|包括|主要用于|其中|主要是|具体为)")
@@ -51,6 +53,8 @@ COUNT_REFERENT = re.compile(r"([\p{Han}（）()]{1,12}?)(?:共|计|合计|共计
 AND_AFTER_FIGURE = re.compile(r"(?<=[元%])(?:和|及)")
 AND_LEADING = re.compile(r"^(?:和|及|以及)")
 GROUP_HEAD = re.compile(r"^\s*(?:\d{4}年度?)?([^，。；：:]{2,20}?)中(?!的)")
+# 「收、支预算总计各增加x万元」: income and expense totals move together; the expense side names the figure.
+BOTH_SIDES = re.compile(r"收[、和及]?支(?!出)")
 SAME_PERIOD_WORDS = re.compile(r"同比|相比|比较|[\s，,]")
 SECTION_WHOLE = re.compile(r"([^，。；]{2,30}?)中[，,：:]")
 
@@ -70,6 +74,15 @@ class History:
     """Recent amount claims, newest last: what later frames in the same section refer back to."""
 
     claims: list[AmountClaim] = field(default_factory=list)
+    previous: tuple[int, list[AmountClaim]] | None = None  # the last sentence's block and its amounts
+
+    def carried_subject(self, sent: Sentence) -> AmountClaim | None:
+        """「单位预留机动经费预算数为1685.72万元。与上年相比增加1557.29万元，增长1312.56%。」: a change sentence
+        without a subject continues the last figure of the sentence before it in the same paragraph."""
+        if self.previous is None or self.previous[0] != sent.block or not self.previous[1]:
+            return None
+        last = self.previous[1][-1]
+        return last if last.period == "current" else None
 
     def latest(self, concept: str | None, period: str = "current", measure: str | None = None) -> AmountClaim | None:
         for c in reversed(self.claims):
@@ -159,7 +172,7 @@ def classify(m: Mention) -> None:
         else:
             m.role = "other_percent"
         return
-    cv = CHANGE_VERB.search(clause)
+    cv = CHANGE_VERB.search(clause) or VERB_FIRST.match(clause)
     if cv is not None and not SHARE_WORD.search(clause):
         m.role, m.direction = "change_amount", _direction(cv, clause)
     else:
@@ -194,6 +207,7 @@ def extract_sentence(sent: Sentence, ctx: DocContext, rules: Rules, history: His
     out += enums
     out += count_claims(ms, sent)
     history.claims.extend(amounts.values())
+    history.previous = (sent.block, [amounts[k] for k in sorted(amounts)])
     return out
 
 
@@ -273,8 +287,8 @@ def _change(sent, amount_m, rate_m, i, ms, amounts, ctx, rules, history) -> Chan
     anchor = amount_m or rate_m
     clause = tail(anchor.left)
     cv = CHANGE_VERB.search(clause)
-    subject_text = clause[: cv.start()] if cv else clause
-    subject_text = COMPARE.sub("", subject_text)
+    subject_text = clause[: cv.start()] if cv else VERB_FIRST.sub("", clause)
+    subject_text = BOTH_SIDES.sub("支出", COMPARE.sub("", subject_text))
     ref = referents.resolve(subject_text, rules)
     subject = None
     if ref.concept:
@@ -287,6 +301,8 @@ def _change(sent, amount_m, rate_m, i, ms, amounts, ctx, rules, history) -> Chan
         subject = previous[-1] if previous else None
         stated_prior = [a for k, a in amounts.items() if k < i and a.period == "prior"]
         prior = stated_prior[-1] if stated_prior and subject is None else None
+        if subject is None and prior is None and not any(k < i for k in amounts):
+            subject = history.carried_subject(sent)
     if subject is not None:
         prior = history.latest(subject.concept, "prior", None) if subject.concept else None
         prior_here = [a for k, a in amounts.items()

@@ -16,7 +16,7 @@ from detector.rules import Rules, load_rules, shipped_dir
 
 # Words between a referent and its number that are not part of the referent.
 LINKING = re.compile(
-    r"(?:年初|年末|预算数|决算数|预算|决算|安排|共计|累计|共|为|是|达到|达|约|实际|支出决算|数|金额|总额)*$"
+    r"(?:年初|年末|预算数|决算数|预算|决算|安排|共计|累计|共|为|是|达到|达|约|实际|支出决算|数|金额|总额|各)*$"
 )
 LEADING = re.compile(
     r"^(?:[，,；;：:、。\s]|其中|主要包括|主要用于|主要是|包括|分别为|分别是|以及|及|和|与|另有|另外|此外|全年|共有|共)+"

@@ -163,6 +163,20 @@ def test_table_split_over_two_pages_is_one_table() -> None:
     assert [b.index for b in content.blocks] == list(range(len(content.blocks)))
 
 
+def _ruled_rows(c: canvas.Canvas, top: float, rows: list[list[str]], cols: list[float], pad: float = 1) -> float:
+    """Ruled one-line rows on columns ``cols``, text ``pad`` points inside each cell; the y of the bottom border."""
+    y = top
+    c.line(cols[0], y, cols[-1], y)
+    for row in rows:
+        for k, s in enumerate(row):
+            _text(c, cols[k] + pad, y - 14, s)
+        for x in cols:
+            c.line(x, y, x, y - ROW_H)
+        y -= ROW_H
+        c.line(cols[0], y, cols[-1], y)
+    return y
+
+
 def test_side_by_side_cells_stay_aligned() -> None:
     """A 收入 | 支出 table: one grid, each amount in the column of its own half."""
     buf = io.BytesIO()
@@ -170,22 +184,54 @@ def test_side_by_side_cells_stay_aligned() -> None:
     cols = [60.0, 200.0, 280.0, 440.0, 530.0]
     rows = [["项目", "金额", "项目", "金额"], ["一、一般公共预算", "1,226.42", "一、基本支出", "900.00"],
             ["", "", "二、项目支出", "326.42"], ["收入合计", "1,226.42", "支出合计", "1,226.42"]]
-    y = 700.0
-    _text(c, 200, y + 30, "收支预算总表")
-    for row in rows:
-        c.line(cols[0], y, cols[-1], y)
-        for k, s in enumerate(row):
-            _text(c, cols[k] + 3, y - 14, s)
-        for x in cols:
-            c.line(x, y, x, y - ROW_H)
-        y -= ROW_H
-    c.line(cols[0], y, cols[-1], y)
+    _text(c, 200, 730, "收支预算总表")
+    _ruled_rows(c, 700.0, rows, cols, pad=3)
     c.showPage()
     c.save()
     tables = [b for b in read_bytes(buf.getvalue(), "two.pdf").blocks if isinstance(b, Table)]
     assert len(tables) == 1
     assert tables[0].title == "收支预算总表"
     assert tables[0].text_rows() == rows
+
+
+def test_cell_wrapped_over_a_page_break_is_one_row() -> None:
+    """A label that fills its cell at the foot of page 1 goes on at the head of page 2 in a row of its own
+    ("八、社会保障和就" / "业支出"): one row again. A label that stops short of its border does not take the
+    next page's first row, nor does a row that starts a new item."""
+    cols = [72.0, 72.0 + 2 + 8 * SIZE, 260.0]  # the label column holds exactly eight characters
+    buf = io.BytesIO()
+    c = _canvas(buf)
+    _text(c, 80, 760, "支出预算表")
+    _text(c, 200, 740, "单位：万元")
+    _ruled_rows(c, 730, [["项目", "金额"], ["七、文化支出", "1.00"], ["八、社会保障和就", "2.00"]], cols)
+    c.showPage()
+    _ruled_rows(c, 760, [["业支出", ""], ["九、卫生支出", "3.00"], ["十、住房支出", "4.00"]], cols)
+    c.showPage()
+    _ruled_rows(c, 760, [["上年结转", ""], ["合计", "10.00"]], cols)
+    c.showPage()
+    c.save()
+    tables = [b for b in read_bytes(buf.getvalue(), "wrap.pdf").blocks if isinstance(b, Table)]
+    assert len(tables) == 1
+    assert tables[0].text_rows() == [
+        ["项目", "金额"], ["七、文化支出", "1.00"], ["八、社会保障和就业支出", "2.00"], ["九、卫生支出", "3.00"],
+        ["十、住房支出", "4.00"], ["上年结转", ""], ["合计", "10.00"],
+    ]
+    assert [r[0].row for r in tables[0].rows] == list(range(7))
+
+
+def test_unit_wrapped_in_a_narrow_box() -> None:
+    """"单位：万" with "元" on the line below, beside the issuing unit's line: the unit is 万元."""
+    buf = io.BytesIO()
+    c = _canvas(buf)
+    _text(c, 150, 760, "三公经费支出预算表")
+    _text(c, 400, 735, "单位：万")
+    _text(c, 400 + 3 * SIZE, 720, "元")
+    _text(c, 72, 720, "部门名称：某某单位")
+    _ruled_rows(c, 712, [["合计", "小计"], ["10.00", "10.00"]], [72.0, 200.0, 300.0])
+    c.showPage()
+    c.save()
+    tables = [b for b in read_bytes(buf.getvalue(), "unit.pdf").blocks if isinstance(b, Table)]
+    assert len(tables) == 1 and tables[0].title == "三公经费支出预算表" and tables[0].unit == "万元"
 
 
 # ---------------------------------------------------------------------------------------------------- errors
@@ -303,3 +349,17 @@ def test_jiangsu_gold_quotes_in_paragraphs_and_tables_found(jiangsu: Path) -> No
     assert checked > 0
     assert not missing, "\n".join(missing)
     assert not no_tables, f"documents without tables: {no_tables}"
+
+
+def test_regrid_keeps_a_merge_across_a_column_empty_on_its_page() -> None:
+    """Page 2 of a table has no text in its 金额 column, so its grid leaves that column out; the 当年支出小计
+    cell merged across 名称 | 金额 | 用途 must still cover it once the page joins the full grid."""
+    from detector.ingest.pdf_tables import Draft, regrid
+    from detector.model import Cell
+
+    row = [Cell(0, 0, "当年支出小计"), Cell(0, 1, "", merged=True), Cell(0, 2, "9.00")]
+    draft = Draft(page=2, top=0.0, bottom=20.0, rows=[row], col_edges=[(0.0, 100.0), (200.0, 300.0), (300.0, 400.0)])
+    regrid(draft, [(0.0, 100.0), (100.0, 200.0), (200.0, 300.0), (300.0, 400.0)])
+    assert [(c.text, c.merged) for c in draft.rows[0]] == [
+        ("当年支出小计", False), ("", True), ("", True), ("9.00", False)
+    ]

@@ -31,6 +31,13 @@ GAP = 2.5  # collinear pieces closer than this are one line (Word draws a border
 MIN_TABLE_W = 40.0
 MIN_TABLE_H = 12.0
 TITLE_REACH = 100.0  # how far above a table or above the heading line below it (points) a heading line may sit
+# A cell's last line ending closer than this many glyph heights to the cell's right border filled the cell
+# (justified "当 年 收 入" included): its text may have wrapped. Measured: wrapped lines end 0.6–0.8 pt short,
+# "十六、金融支出" (a complete line) 5.3 pt short at 9 pt glyphs.
+WRAP_REACH = 0.5
+# A continuation row that starts a new item: an outline marker or a subject code, or a figure anywhere.
+NEW_ITEM_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[、.．](?!\d)|\d{3,7}\b)")
+FIGURE_RE = re.compile(r"^[-−]?[\d,，]+(?:\.\d+)?%?$")
 
 # Lines around a table that are neither title nor data: the issuing unit and bare table numbers (表一, 公开02表).
 NOTE_RE = re.compile(r"^\s*(?:部门(?:名称)?|单位名称|编制单位|填报单位|预算单位)[:：]")
@@ -38,6 +45,7 @@ NUMBER_RE = re.compile(
     r"^\s*(?:(?:公开)?\s*表\s*[一二三四五六七八九十\d]+(?:[-—－]\d+)?|(?:公开)?\s*\d+\s*表|附表\s*\d*)\s*$"
 )
 PART_RE = re.compile(r"^\s*第[一二三四五六七八九十\d]+部分")  # a part heading sits above a table, not its title
+UNIT_CUT_RE = re.compile(r"单位[:：]?\s*[（(]?\s*[万千亿]?$")  # a unit line that wrapped before 元
 TITLE_RE = re.compile(r"表\s*(?:[（(][^)）]*[)）])?\s*$|表[一二三四五六七八九十\d]|情况表|总表|明细表")
 
 
@@ -76,6 +84,9 @@ class Draft:
     cell_lines: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # lines of multi-line cells
     row_tops: list[float] = field(default_factory=list)
     last_page: int = 0  # the page its last rows are on, once continuations are merged in
+    # x-extents of the last row's cells whose last text line runs into the right border: at a page break the
+    # rest of such a cell's text ("八、社会保障和就" / "业支出") opens the next page as a row of its own
+    open_spans: list[tuple[float, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.last_page = self.last_page or self.page
@@ -201,13 +212,17 @@ def build_draft(frame: Frame, glyphs: list[Glyph], page: int) -> Draft | None:
     texts = [[""] * n_cols for _ in range(n_rows)]
     merged = [[False] * n_cols for _ in range(n_rows)]
     lines_at: dict[tuple[int, int], list[str]] = {}
+    right = _atom_right_edges(find, n_rows, n_cols, xs)
+    full: dict[int, bool] = {}  # per atom with text: its last line reaches the right border
     for atom in range(n_rows * n_cols):
         root = find(atom)
         if root != atom:
             merged[atom // n_cols][atom % n_cols] = True
         elif atom in content:
-            lines = cell_lines(content[atom])
+            found = group_lines(content[atom])
+            lines = [glyph_text(ln.glyphs) for ln in found]
             texts[atom // n_cols][atom % n_cols] = cell_text(lines)
+            full[atom] = right[atom] - found[-1].x1 < WRAP_REACH * max(found[-1].size, 1.0)
             if len(lines) > 1:
                 lines_at[(atom // n_cols, atom % n_cols)] = lines
 
@@ -224,8 +239,19 @@ def build_draft(frame: Frame, glyphs: list[Glyph], page: int) -> Draft | None:
     row_of = {r: i for i, r in enumerate(keep_rows)}
     col_of = {c: j for j, c in enumerate(keep_cols)}
     kept_lines = {(row_of[r], col_of[c]): v for (r, c), v in lines_at.items() if r in row_of and c in col_of}
+    last = keep_rows[-1]
+    open_spans = [(xs[c], right[last * n_cols + c]) for c in range(n_cols) if full.get(last * n_cols + c)]
     return Draft(page=page, top=ys[0], bottom=ys[-1], rows=rows, col_edges=edges, cell_lines=kept_lines,
-                 row_tops=[ys[r] for r in keep_rows])
+                 row_tops=[ys[r] for r in keep_rows], open_spans=open_spans)
+
+
+def _atom_right_edges(find, n_rows: int, n_cols: int, xs: list[float]) -> dict[int, float]:
+    """The right border of each merged atom (by its root, the top-left grid position)."""
+    right: dict[int, float] = {}
+    for atom in range(n_rows * n_cols):
+        root = find(atom)
+        right[root] = max(right.get(root, 0.0), xs[atom % n_cols + 1])
+    return right
 
 
 def split_at_titles(draft: Draft) -> list[Draft]:
@@ -239,7 +265,8 @@ def split_at_titles(draft: Draft) -> list[Draft]:
                          cell_lines={k: v for k, v in draft.cell_lines.items() if k[0] < i})
             tail = Draft(page=draft.page, top=draft.row_tops[i], bottom=draft.bottom, rows=draft.rows[i:],
                          col_edges=draft.col_edges, row_tops=draft.row_tops[i:],
-                         cell_lines={(r - i, c): v for (r, c), v in draft.cell_lines.items() if r >= i})
+                         cell_lines={(r - i, c): v for (r, c), v in draft.cell_lines.items() if r >= i},
+                         open_spans=draft.open_spans)
             for r, row in enumerate(tail.rows):
                 for cell in row:
                     cell.row = r
@@ -262,10 +289,6 @@ def _covers(rulings: list[Ruling] | tuple, at: float) -> bool:
     return any(r.lo - 1.0 <= at <= r.hi + 1.0 for r in rulings)
 
 
-def cell_lines(glyphs: list[Glyph]) -> list[str]:
-    return [glyph_text(ln.glyphs) for ln in group_lines(glyphs)]
-
-
 def cell_text(lines: list[str]) -> str:
     """A cell's text: its lines joined without a break, so a wrapped label or a number pushed to the next
     line is one string again; spaces between Chinese characters (justified cells) are dropped."""
@@ -282,6 +305,7 @@ def attach_heading(draft: Draft, above: list[Line]) -> list[Line]:
     consumed: list[Line] = []
     pending: list[Line] = []  # short wordy lines (a wrapped unit name) kept only if a heading line follows
     lines = sorted(above, key=lambda q: -q.bottom)
+    _wrapped_unit(draft, lines)
     i = 0
     while i < len(lines):
         ln = lines[i]
@@ -319,6 +343,20 @@ def attach_heading(draft: Draft, above: list[Line]) -> list[Line]:
             if draft.unit:
                 break
     return consumed
+
+
+def _wrapped_unit(draft: Draft, lines: list[Line]) -> None:
+    """A unit cut by a narrow text box ("单位：万" / "元" on the line below, which the line grouping joins to
+    the issuing unit's line on the left): read the glyphs just under the cut line's end."""
+    for ln in lines:
+        if draft.unit is not None or not UNIT_CUT_RE.search(ln.text.strip()):
+            continue
+        reach = max(ln.size, 1.0)
+        below = [g for q in lines if q is not ln for g in q.glyphs
+                 if 0 <= g.top - ln.bottom < reach and ln.x0 - reach <= g.x0 <= ln.x1 + reach]
+        m = UNIT_RE.search(ln.text.strip() + glyph_text(sorted(below, key=lambda g: g.x0)))
+        if m:
+            draft.unit = m.group(1)
 
 
 def _heading_line(draft: Draft, text: str, inside: bool = False) -> bool:
@@ -431,9 +469,11 @@ def common_columns(prev: Draft, draft: Draft) -> list[tuple[float, float]] | Non
 
 def regrid(draft: Draft, edges: list[tuple[float, float]]) -> None:
     """Re-express ``draft`` on finer columns: a cell covering several of them keeps its text in the first,
-    the others are merged positions."""
+    the others are merged positions. A column the page left out (empty on this page) is covered where the
+    cells on both sides of it are one merged cell ("当年支出小计" across 功能分类 and 支出用途)."""
     targets = [[k for k, (lo, hi) in enumerate(edges) if old_lo - MIN_BAND < (lo + hi) / 2 < old_hi + MIN_BAND]
                for old_lo, old_hi in draft.col_edges]
+    targeted = {k for ks in targets for k in ks}
     rows = []
     for i, row in enumerate(draft.rows):
         new = [Cell(row=i, col=k, text="", page=draft.page) for k in range(len(edges))]
@@ -441,6 +481,10 @@ def regrid(draft: Draft, edges: list[tuple[float, float]]) -> None:
             for n, k in enumerate(ks):
                 new[k] = Cell(row=i, col=k, text=cell.text if n == 0 else "", page=cell.page,
                               merged=cell.merged if n == 0 else bool(cell.text or cell.merged))
+        for k in range(len(edges)):
+            right = next((new[j] for j in range(k + 1, len(edges)) if j in targeted), None)
+            if k not in targeted and k > 0 and right is not None and right.merged:
+                new[k].merged = True
         rows.append(new)
     draft.rows = rows
     draft.col_edges = list(edges)
@@ -458,6 +502,10 @@ def merge_into(prev: Draft, draft: Draft) -> None:
     rows = draft.rows
     while head < len(rows) - 1 and head < len(prev.rows) and _texts(rows[head]) == _texts(prev.rows[head]):
         head += 1
+    if head < len(rows) and _wrapped_over(prev, rows[head]):
+        for cell, tail in zip(prev.rows[-1], rows[head], strict=False):
+            cell.text = join_lines([cell.text, tail.text]) if tail.text else cell.text
+        head += 1
     for row in rows[head:]:
         r = len(prev.rows)
         for c, cell in enumerate(row):
@@ -465,9 +513,28 @@ def merge_into(prev: Draft, draft: Draft) -> None:
         prev.rows.append(row)
     prev.bottom = draft.bottom
     prev.last_page = draft.last_page
+    prev.open_spans = draft.open_spans if head < len(rows) else prev.open_spans
     prev.notes.extend(n for n in draft.notes if n not in prev.notes)
     if prev.unit is None:
         prev.unit = draft.unit
+
+
+def _wrapped_over(prev: Draft, row: list[Cell]) -> bool:
+    """Is ``row`` (the first new row on the next page) the wrapped rest of ``prev``'s last row? Only when it
+    holds no figure and no new item, and each of its texts sits under a cell whose text ran into its border."""
+    if not prev.rows or len(row) != len(prev.rows[-1]):
+        return False
+    filled = [(k, c.text.strip()) for k, c in enumerate(row) if c.text.strip()]
+    if not filled:
+        return False
+    for k, text in filled:
+        lo, hi = prev.col_edges[k]
+        mid = (lo + hi) / 2
+        if FIGURE_RE.match(text) or NEW_ITEM_RE.match(text) or not prev.rows[-1][k].text:
+            return False
+        if not any(a - MIN_BAND <= mid <= b + MIN_BAND for a, b in prev.open_spans):
+            return False
+    return True
 
 
 def _texts(row: list[Cell]) -> list[str]:

@@ -1,5 +1,5 @@
-"""The review workflow in real headless Chromium: confirm, dismiss with a comment, re-run the check, reload,
-find the verdicts still attached; fix the document and see the finding resolved."""
+"""The review workflow in real headless Chromium: confirm, dismiss with a comment, re-run the check (or the
+scan), reload, find the verdicts still attached; fix the document and see the finding resolved."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from _report_helpers import (
     edit_sample,
     review_server,
     run_check,
+    run_scan,
 )
+
+from detector.cli import main
+from detector.review.db import default_db_path
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +112,43 @@ def test_review_workflow_survives_a_rerun(tmp_path: Path) -> None:
         page.goto(url + "/")
         page.locator("article.finding .verdict a").first.click()
         assert "/doc?id=" in page.url and page.locator(".document-text mark").count() >= 1
+
+
+def test_review_of_a_scan_survives_a_rescan(tmp_path: Path) -> None:
+    """The same workflow over a `gouji scan` folder (database beside it): confirm one, dismiss another with a
+    comment, re-run the scan, reload — both verdicts still attached; the HTML report of the scan shows them."""
+    src = copy_samples(tmp_path / "src")
+    out = run_scan(src, tmp_path / "scan")
+    findings = [json.loads(x) for x in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    assert len(findings) >= 2
+    with review_server(out, default_db_path(out)) as url, browser_page() as page:
+        page.goto(url + "/")
+        cards = page.locator("article.finding")
+        assert cards.count() == len(findings)
+        first, second = (cards.nth(i).get_attribute("data-fingerprint") for i in (0, 1))
+        page.keyboard.press("c")
+        page.wait_for_selector(f'article[data-fingerprint="{first}"][data-verdict="confirmed"]')
+        _card(page, second).locator("textarea.comment").fill("两表口径不同")
+        _card(page, second).locator('button[data-set="dismissed"]').click()
+        page.wait_for_selector(f'article[data-fingerprint="{second}"][data-verdict="dismissed"]')
+
+        edit_sample(src / PLANTED, "\n", "\n（本说明依据年度部门决算编制。）\n")  # every offset moves
+        run_scan(src, out)
+        page.reload()
+        assert page.locator("article.finding").count() == len(findings)
+        assert _card(page, first).get_attribute("data-verdict") == "confirmed"
+        assert _card(page, second).get_attribute("data-verdict") == "dismissed"
+        assert _card(page, second).locator("textarea.comment").input_value() == "两表口径不同"
+        assert page.locator("#count-reviewed").inner_text() == "2"
+        assert page.errors == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(ARTIFACTS / "review-scan.png"), full_page=True)
+
+        report = tmp_path / "report.html"
+        assert main(["report", str(out), "--html", str(report)]) == 0
+        page.goto(report.as_uri())
+        assert page.locator(f'article[data-fingerprint="{first}"] .verdict-note').get_attribute(
+            "data-verdict") == "confirmed"
+        note = page.locator(f'article[data-fingerprint="{second}"] .verdict-note')
+        assert note.get_attribute("data-verdict") == "dismissed" and "两表口径不同" in note.inner_text()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import regex as re
 
 from detector import referents
+from detector import subjects as subjects_mod
 from detector.model import (
     AmountClaim,
     ChangeClaim,
@@ -97,6 +98,7 @@ class History:
 class DocContext:
     year: int | None
     measure: str  # the document's default measure: budget for 预算, actual for 决算
+    subjects: dict[str, str] = field(default_factory=dict)  # code → name, the document's own lists first
 
 
 def document_context(doc: Document) -> DocContext:
@@ -109,7 +111,8 @@ def document_context(doc: Document) -> DocContext:
             counts[int(y)] = counts.get(int(y), 0) + 1
         year = max(counts, key=lambda k: (counts[k], k)) if counts else None
     is_final = bool(re.search(r"决算|绩效自评|自评报告", head[:600])) or head.count("决算") > head.count("预算")
-    return DocContext(year=year, measure="actual" if is_final else "budget")
+    return DocContext(year=year, measure="actual" if is_final else "budget",
+                      subjects=subjects_mod.document_subjects(doc))
 
 
 def extract(doc: Document, rules: Rules) -> list[Claim]:
@@ -217,7 +220,7 @@ def amount_claim(m: Mention, sent: Sentence, ctx: DocContext, rules: Rules) -> A
     period = "current"
     if referents.is_prior(clause) or (ref.year and ctx.year and ref.year < ctx.year):
         period = "prior"
-    return AmountClaim(
+    claim = AmountClaim(
         referent=ref.text,
         quantity=m.q,
         sentence=sent,
@@ -227,6 +230,21 @@ def amount_claim(m: Mention, sent: Sentence, ctx: DocContext, rules: Rules) -> A
         year=ref.year or (ctx.year if period == "current" else None),
         link_confidence=ref.confidence,
     )
+    if subjects_mod.is_generic(ref.text):
+        _scope(claim, sent, ctx)
+    return claim
+
+
+def _scope(claim: AmountClaim, sent: Sentence, ctx: DocContext) -> None:
+    """A generic figure (「年初预算为」「预算支出合计」) under a subject heading or label is that subject's."""
+    label = subjects_mod.sentence_label(sent.text[: claim.quantity.start])
+    names = subjects_mod.marked_names(sent.section) + subjects_mod.marked_names(label)
+    scope = subjects_mod.resolve_scope(names, ctx.subjects)
+    if scope is None:
+        return
+    claim.referent = "".join(f"{n}（{lv}）" for n, lv in scope.names) + claim.referent
+    claim.within = scope.within
+    claim.concept, claim.link_confidence = (f"subject:{scope.code}", 0.8) if scope.code else (None, 0.0)
 
 
 def _inherit(claim: AmountClaim, previous: AmountClaim, rules: Rules) -> None:

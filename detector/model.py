@@ -157,6 +157,7 @@ class Sentence:
     page: int | None = None
     file: str = ""
     section: str = ""  # the nearest heading above, e.g. "三、支出决算情况说明"
+    section_block: int | None = None  # the heading's block, so a finding can show it as evidence
 
 
 Period = Literal["current", "prior", "unknown"]
@@ -175,6 +176,7 @@ class AmountClaim:
     measure: Measure = "unknown"
     year: int | None = None
     link_confidence: float = 0.0
+    within: str | None = None  # a subject code the figure lies under (its heading), when its own code is unknown
     frame: Literal["amount"] = "amount"
 
 

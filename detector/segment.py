@@ -30,22 +30,22 @@ def is_heading(text: str) -> bool:
 
 def sentences(doc: Document) -> Iterator[Sentence]:
     """Number-bearing sentences in document order, each with the nearest heading above it."""
-    section = ""
+    section, section_block = "", None
     for block in doc.blocks:
         if not isinstance(block, Paragraph):
             continue
         if is_heading(block.text):
-            section = block.text.strip()
-        yield from split_paragraph(block, section)
+            section, section_block = block.text.strip(), block.index
+        yield from split_paragraph(block, section, section_block)
 
 
-def split_paragraph(p: Paragraph, section: str = "") -> Iterator[Sentence]:
+def split_paragraph(p: Paragraph, section: str = "", section_block: int | None = None) -> Iterator[Sentence]:
     for start, end in _spans(p.text):
         text = p.text[start:end]
         if not text.strip() or not HAS_DIGIT.search(text):
             continue
         yield Sentence(text=text, block=p.index, start=start, end=end, page=p.page, file=p.file,
-                       section=section)
+                       section=section, section_block=section_block)
 
 
 # A sentence that only gives the reason for the one before it (「…增长1.66%。主要原因是政策性调资。」) belongs

@@ -75,3 +75,76 @@ def test_listed_count_against_stated_count():
 def test_yuan_and_wanyuan_in_one_document_compare_in_base_units():
     os_, _ = outcomes("本年支出合计12,264,200元。本年支出合计1226.42万元。", "narrative.value")
     assert [o.status for o in os_] == ["pass"]
+
+
+def budget_outcomes(text: str, rule: str, year: int = 2019):
+    result = check_document(from_text(f"{year}年度部门预算\n一、收支预算总体情况说明\n{text}\n"))
+    return [o for o in result.outcomes if o.rule == rule], result
+
+
+def test_a_reason_sentence_is_part_of_the_evidence():
+    """js-swbgt-2017: the change and its explanation are one statement for the auditor."""
+    (o,), _ = budget_outcomes("1．党委办公厅（室）及相关机构事务（款）行政运行（项）支出 6106.99 万元，与上年相比增加 101.48 万元，"
+                              "增长1.66%。主要原因是政策性调资。", "narrative.growth")
+    assert o.status == "fail" and o.expected == "1.69%"
+    assert o.evidence[0].text.endswith("主要原因是政策性调资。")
+
+
+def test_a_subjectless_change_sentence_continues_the_figure_before_it():
+    """js-rd-2018: 1557.29 ÷ 128.43 = 1212.56%, written 1312.56%."""
+    (o,), _ = budget_outcomes("单位预留机动经费预算数为 1685.72 万元。与上年相比增加1557.29万元，增长1312.56%。",
+                              "narrative.growth")
+    assert o.status == "fail" and o.expected == "1212.56%"
+
+
+def test_a_rate_with_a_subject_of_its_own_is_not_the_change_rate():
+    """js-rd-2019: 压减10% is about 会议费, not the 164.48万元 change."""
+    text = "会议费预算支出1469.73万元，比上年预算增加164.48万元，主要原因按规定运转类专项经费统一压减10%。"
+    _, result = budget_outcomes(text, "narrative.growth")
+    assert not [o for o in result.outcomes if o.status == "fail"]
+
+
+def test_a_parenthesised_prior_figure_is_the_base_of_the_change():
+    """js-zx-2017: 498.72 ÷ 8,648.07 = 5.77%: holds; the 2016 figure is not this year's total."""
+    (o,), _ = budget_outcomes("2017年度部门支出预算安排与2016年度相比（2016年度部门支出预算安排为8,648.07万元），增加498.72万元，"
+                              "增长5.77%。", "narrative.growth", year=2017)
+    assert o.status == "pass"
+
+
+def test_both_totals_moving_together_and_the_rate_written_with_a_space():
+    """js-jcy-2018: 3958.67 ÷ (21955.35 − 3958.67) = 22.00%, written 21.95%."""
+    (o,), _ = budget_outcomes("江苏省人民检察院 2018 年度收入、支出预算总计21,955.35 万元，与上年相比收、支预算总计各增加3,958.67 万元，"
+                              "增长 21.95 %。", "narrative.growth", year=2018)
+    assert o.status == "fail" and o.expected == "22.00%"
+
+
+def test_a_verb_first_change_is_not_a_level():
+    os_, result = budget_outcomes("基本支出7666.68万元。主要原因是政策性增资等原因，增加基本支出844.15万元。", "narrative.value")
+    assert not [o for o in os_ if o.status == "fail"]
+
+
+def test_a_figure_under_a_subject_heading_cannot_exceed_its_class():
+    """Seed 000 #16: 行政运行（项） under 一般公共服务（类） given 1012.86 while 201 is 986.76 / 774.7."""
+    text = ("2023年度部门决算\n三、支出决算情况说明\n"
+            "一般公共预算财政拨款支出1226.42万元，主要用于以下方面：一般公共服务（类）支出986.76万元。\n"
+            "1.一般公共服务（类）人大事务（款）行政运行（项）。\n"
+            "年初预算为1012.86万元，支出决算为1012.86万元，完成年初预算的100%。\n"
+            "2.201       一般公共服务支出       774.7万元\n")
+    result = check_document(from_text(text))
+    (o,) = [o for o in result.outcomes if o.rule == "narrative.within" and o.status == "fail"]
+    assert o.kind == "parts_exceed_total" and "986.76" in o.formula and "774.7" in o.formula
+    assert o.evidence[0].text == "1.一般公共服务（类）人大事务（款）行政运行（项）。"
+    fine = text.replace("1012.86", "700.12")
+    assert not [o for o in check_document(from_text(fine)).outcomes if o.rule == "narrative.within" and o.status == "fail"]
+
+
+def test_a_label_before_the_colon_scopes_a_generic_total():
+    """js-jcy-2018: 检察（款）:预算支出合计 is 20404's total, not the department's."""
+    from detector import claims as claims_mod
+    from detector.model import AmountClaim
+    from detector.rules import load_rules
+
+    doc = from_text("2018年部门预算\n（一）公共安全支出（类）\n检察（款）:2018年预算支出合计16,444.36万元。\n")
+    doc_claims = claims_mod.extract(doc, load_rules())
+    (a,) = [c for c in doc_claims if isinstance(c, AmountClaim)]
+    assert a.concept is None and a.within == "204" and a.referent.startswith("公共安全支出（类）检察（款）")

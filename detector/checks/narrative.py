@@ -50,6 +50,7 @@ def run(doc: Document, claims: list[Claim], rules: Rules) -> list[Outcome]:
             out.append(check_count(c))
     amounts = [c for c in claims if isinstance(c, AmountClaim)]
     out.extend(check_values(amounts))
+    out.extend(check_within(amounts))
     listed = {(id(c.total), id(p)) for c in claims if isinstance(c, Enumeration) for p in c.parts}
     out.extend(check_identities(doc, amounts, rules, listed))
     return out
@@ -327,6 +328,54 @@ def check_values(amounts: list[AmountClaim]) -> list[Outcome]:
                                formula=f"{first.referent} 前后一致（{len(group)} 处）",
                                evidence=evidence_for(group[:2]), stated=amount_text(first.quantity)))
     return out
+
+
+# ------------------------------------------------------------------------------------------ subject scope
+
+
+def check_within(amounts: list[AmountClaim]) -> list[Outcome]:
+    """A figure under a subject heading cannot exceed what the document states for a code above it (a 项
+    under 类 201 more than every figure given for 201). Only the largest stated parent figure is compared, so
+    a parent stated for a narrower fund scope elsewhere cannot raise a false alarm."""
+    parents: dict[tuple, list[AmountClaim]] = defaultdict(list)
+    for a in amounts:
+        if a.concept and a.concept.startswith("subject:") and a.link_confidence >= VALUE_LINK:
+            parents[(a.concept.split(":", 1)[1], a.period, a.measure)].append(a)
+    out: list[Outcome] = []
+    for child in amounts:
+        if child.within is None:
+            continue
+        for code in _ancestors(child):
+            stated = parents.get((code, child.period, child.measure))
+            if stated:
+                out.append(_within(child, code, stated))
+    return out
+
+
+def _ancestors(child: AmountClaim) -> list[str]:
+    """Codes strictly above the figure: prefixes of the code it lies within, and that code itself when the
+    figure's own code is unknown."""
+    own = child.concept.split(":", 1)[1] if child.concept and child.concept.startswith("subject:") else None
+    codes = {child.within[:n] for n in (3, 5, 7) if len(child.within) >= n}
+    return sorted(codes - {own})
+
+
+def _within(child: AmountClaim, code: str, stated: list[AmountClaim]) -> Outcome:
+    largest = max(stated, key=lambda a: Interval.of(a.quantity).hi)
+    gap = max(Decimal(0), Interval.of(child.quantity).lo - Interval.of(largest.quantity).hi)
+    figures = " / ".join(amount_text(a.quantity) for a in stated)
+    formula = f"{child.referent} ≤ {code}：{amount_text(child.quantity)} ≤ max({figures})"
+    evidence = evidence_for([child, *stated])
+    sent = child.sentence
+    if sent.section_block is not None:
+        evidence.insert(0, Evidence(text=sent.section, block=sent.section_block, page=sent.page, end=len(sent.section),
+                                    file=sent.file))
+    return Outcome(rule="narrative.within", kind="parts_exceed_total", status="pass" if gap == 0 else "fail",
+                   formula=formula, evidence=evidence, stated=amount_text(child.quantity),
+                   expected=f"≤ {amount_text(largest.quantity)}",
+                   reason=(f"{child.referent}为 {amount_text(child.quantity)}，超过上级科目 {code} 在文中的所有数额"
+                           f"（{figures}）") if gap else "",
+                   severity=severity_for(gap, child.quantity), confidence=0.8, margin=margin(gap, child.quantity))
 
 
 # --------------------------------------------------------------------------------------------- identities

@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "where gouji review looks for it)")
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--repeats", type=int, default=5,
+                   help="repeat the cross-validation with this many shuffles (seeds S, S+1, …) and pool the folds: "
+                        "with few dismissed findings one shuffle gives few usable folds (default 5)")
     t.set_defaults(func=_train)
 
     m = sub.add_parser("metrics", help="per-document disclosure-quality metrics of a corpus")
@@ -104,8 +107,11 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_ranker_path()
     X, y = training_set(args.corpus)  # noqa: N806
     groups = [source_document(str(x["doc"])) for x in X]
+    cv: dict[str, list[float]] = {"roc_auc": [], "average_precision": []}
     try:
-        cv = cross_validate_ranker(X, y, folds=args.folds, seed=args.seed, groups=groups)
+        for seed in range(args.seed, args.seed + max(args.repeats, 1)):
+            for k, v in cross_validate_ranker(X, y, folds=args.folds, seed=seed, groups=groups).items():
+                cv[k] += v
     except ValueError as exc:
         raise UsageError(f"无法训练排序模型 / cannot train the ranker: {exc}") from exc
     model = FindingRanker().fit(X, y)
@@ -113,10 +119,14 @@ def _train(args: argparse.Namespace) -> int:
     meta = {"n": len(y), "confirmed": int(sum(y)), "dismissed": len(y) - int(sum(y)), "cv": summary}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_model(model, out, meta)
-    print(f"findings with a verdict: {len(y)} (confirmed {sum(y)}, dismissed {len(y) - sum(y)}); "
-          f"{len(cv['roc_auc'])}-fold stratified CV grouped by source document ({len(set(groups))} sources)")
+    print(f"findings with a verdict: {len(y)} (confirmed {sum(y)}, dismissed {len(y) - sum(y)}) from "
+          f"{len(set(groups))} source documents")
+    print(f"stratified {args.folds}-fold CV grouped by source document, {max(args.repeats, 1)} shuffles: "
+          f"{len(cv['roc_auc'])} test folds held both classes")
     for k, v in summary.items():
         print(f"  {k:18} {v['mean']:.3f} ± {v['sd']:.3f}")
+    weights = sorted(model.feature_weights().items(), key=lambda kv: -abs(kv[1]))[:6]
+    print("  strongest features: " + ", ".join(f"{name} {w:+.2f}" for name, w in weights))
     print(f"model → {out}")
     return 0
 

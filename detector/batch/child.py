@@ -8,8 +8,10 @@ forbids to have children. A subprocess talking length-prefixed pickles over its 
 The child:
  1. warms up (imports the pipeline, checks a two-line document) so the per-document timeout measures the
     document, not jieba loading its dictionary;
- 2. caps its address space with ``RLIMIT_AS`` (``--max-memory``), so a runaway parser gets a MemoryError
-    instead of the machine's OOM killer picking a victim;
+ 2. caps its address space with ``RLIMIT_AS`` (``--max-memory``; by default what it holds at rest plus
+    :data:`DEFAULT_ROOM`), so a runaway parser gets a MemoryError instead of the machine's OOM killer picking a
+    victim. A cap that leaves less than :data:`MIN_ROOM` above the resting worker is refused: the libraries map
+    far more address space than they use, so a tight cap would fail ordinary documents, not runaway ones;
  3. answers tasks until its stdin closes, and exits by itself when its parent disappears (a scan killed with
     SIGKILL leaves no orphans behind).
 
@@ -39,6 +41,8 @@ from detector.errors import UsageError
 HEADER = struct.Struct("!Q")
 WARMUP_TEXT = "一、收入支出决算总体情况说明\n2023年度收入总计100.00万元，其中：财政拨款收入60.00万元，其他收入40.00万元。\n"
 STARTUP_TIMEOUT = 300.0  # seconds a fresh worker may take to import and warm up (a cold disk, a busy machine)
+MIN_ROOM = 700 * 2**20  # address space a document may take above a resting worker, at the least
+DEFAULT_ROOM = 2048 * 2**20  # … and by default (a 30-page PDF needs ~100 MB; 2 GB is for the monsters)
 
 
 # ------------------------------------------------------------------------------------------ wire format
@@ -79,26 +83,37 @@ def _watch_parent(parent: int) -> None:
 
 
 def _warm_up(rules_dir: str | None) -> None:
-    from detector import pipeline
+    """One document the way every document goes (read, check, rows encoded), so the imports, the rules and
+    the allocators' first arenas are in place before the memory cap is set and the clock starts."""
+    from detector.batch.walk import DocSource, FileRef
 
     with tempfile.TemporaryDirectory(prefix="gouji-warmup-") as tmp:
         path = Path(tmp) / "warmup.txt"
         path.write_text(WARMUP_TEXT, encoding="utf-8")
-        pipeline.check_paths([path], doc_id="warmup", rules_dir=rules_dir)
+        source = DocSource(id="warmup", files=(FileRef(path=str(path), name="warmup.txt", size=path.stat().st_size),))
+        result = run_document(Task(source, sha256="", rules_dir=rules_dir))
+        if result["row"]["status"] != "ok":
+            raise RuntimeError(result["row"]["error_message"])
 
 
 def _limit_memory(max_bytes: int | None) -> str | None:
-    """Cap the address space; return a message when the cap is below what a warm worker already uses."""
-    if not max_bytes:
+    """Cap the address space at ``max_bytes`` (None: resting + DEFAULT_ROOM; 0: no cap); return a message when
+    the cap leaves a document less than MIN_ROOM."""
+    if max_bytes == 0:
         return None
     import resource
 
     import psutil
 
     used = psutil.Process().memory_info().vms
-    if used >= max_bytes * 0.9:
-        return (f"--max-memory {max_bytes // 2**20} MB 低于工作进程启动所需（约 {used // 2**20} MB 虚拟内存）/ "
-                f"--max-memory is below what a worker needs at rest (about {used // 2**20} MB of address space)")
+    if max_bytes is None:
+        max_bytes = used + DEFAULT_ROOM
+    if max_bytes < used + MIN_ROOM:
+        need = -(-(used + MIN_ROOM) // 2**20)
+        return (f"--max-memory {max_bytes // 2**20} MB 太小：工作进程静止时已占约 {used // 2**20} MB 地址空间，"
+                f"还需为文档留出 {MIN_ROOM // 2**20} MB，至少 {need} / too small: a resting worker holds about "
+                f"{used // 2**20} MB of address space and a document needs {MIN_ROOM // 2**20} MB more; give at "
+                f"least {need}")
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
     return None
 
@@ -112,7 +127,7 @@ def child_main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     rules_dir = sys.argv[1] or None
-    max_bytes = int(sys.argv[2]) or None
+    max_bytes = None if sys.argv[2] == "auto" else int(sys.argv[2])
     try:
         _warm_up(rules_dir)
     except Exception as exc:  # noqa: BLE001 — reported to the parent, which stops the scan with the reason
@@ -144,28 +159,44 @@ class Supervisor:
     def __init__(self, rules_dir: str | None, timeout: float, max_memory: int | None, log: str | None = None):
         self.rules_dir = rules_dir
         self.timeout = timeout
-        self.max_memory = max_memory
+        self.max_memory = max_memory  # bytes; None: the default cap; 0: none
         self.log = log
         self.proc: subprocess.Popen | None = None
+        self.ready = False  # the child said it is warm
+        self.ready_at: float | None = None  # time.time() when it first did
         self.started = 0  # how many children this supervisor started (replacements included)
 
-    def _start(self) -> None:
+    def spawn(self) -> None:
+        """Start a child without waiting for it to warm up (several warm up at once, and while the scan
+        process walks and hashes the archive)."""
         stderr = open(self.log, "ab") if self.log else None  # noqa: SIM115 — handed to the child; None: inherit
+        # Arrow's own allocator reserves a gigabyte of address space up front; under RLIMIT_AS that is a gigabyte
+        # less for the document. The system allocator reserves nothing (the rows are small).
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONUNBUFFERED="1")
+                   PYTHONUNBUFFERED="1", ARROW_DEFAULT_MEMORY_POOL="system")
+        cap = "auto" if self.max_memory is None else str(self.max_memory)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "detector.batch.child", self.rules_dir or "", str(self.max_memory or 0)],
+                [sys.executable, "-m", "detector.batch.child", self.rules_dir or "", cap],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, start_new_session=True)
         finally:
             if stderr is not None:
                 stderr.close()
+        self.ready = False
         self.started += 1
+
+    def _await_ready(self) -> None:
         msg = self._wait_message(STARTUP_TIMEOUT)
         if msg is None or msg[0] != "ready":
             self.stop()
             reason = msg[1] if msg else "工作进程启动超时或异常退出 / worker did not start (see workers.log)"
             raise UsageError(str(reason))
+        self.ready = True
+        self.ready_at = self.ready_at or time.time()
+
+    def _start(self) -> None:
+        self.spawn()
+        self._await_ready()
 
     def _wait_message(self, timeout: float) -> tuple | None:
         """The child's next message, or None on timeout or death (then ``self.proc`` is still set)."""
@@ -181,6 +212,8 @@ class Supervisor:
     def run(self, task: Task) -> dict:
         """Check one document in the child; never raises for the document's sake."""
         for _attempt in range(2):  # a child that died while idle is replaced once
+            if self.proc is not None and not self.ready:
+                self._await_ready()  # spawned ahead of time
             if self.proc is None or self.proc.poll() is not None:
                 self.stop()
                 self._start()
@@ -215,6 +248,7 @@ class Supervisor:
             self.stop()
             code = None
         self.proc = None
+        self.ready = False
         return code
 
     def stop(self) -> None:
@@ -228,10 +262,15 @@ class Supervisor:
             if stream:
                 stream.close()
         self.proc = None
+        self.ready = False
 
     def close(self) -> None:
-        """Let the child finish and exit by closing its stdin; kill it if it does not."""
+        """Let the child finish and exit by closing its stdin; kill it if it does not, or if it is still warming
+        up (it would only notice after)."""
         if self.proc is None:
+            return
+        if not self.ready:
+            self.stop()
             return
         try:
             if self.proc.stdin:

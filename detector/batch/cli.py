@@ -25,7 +25,7 @@ resume / 断点续扫: run the same command again. Documents already done (same 
 examples:
   gouji scan archive/ --out out/                         every .txt .pdf .docx .xlsx .xls .html, also in .zip
   gouji scan jiangsu/ --document-per-folder --out out/   each leaf folder's files are one document
-  gouji scan a.zip b/ --out out/ --jobs 8 --timeout 60 --max-memory 3000
+  gouji scan a.zip b/ --out out/ --jobs 8 --timeout 60 --max-memory 4000
   gouji scan big/ --out out/ --engine dask --scheduler tcp://10.0.0.5:8786
   duckdb -c "select kind, count(*), sum(findings_error) from 'out/documents.parquet' group by kind"
 """
@@ -53,7 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(default: %(default)g)")
     p.add_argument("--max-memory", type=int, default=None, metavar="MB",
                    help="address-space limit per worker (RLIMIT_AS) in MB; a document over it is recorded as "
-                        "error 'out_of_memory' (default: no limit)")
+                        "error 'out_of_memory'. A resting worker holds ~600 MB of address space and a document "
+                        "gets at least 700 more, so the least accepted is ~1300 (default: resting + 2048; "
+                        "0: no limit)")
+    p.add_argument("--rehash", action="store_true",
+                   help="read and hash every file instead of trusting the cache of (size, mtime, ctime, inode) "
+                        "— for file systems that do not keep ctime / 不信任文件时间戳，全部重新计算哈希")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local process pool (default) or Dask: a LocalCluster, or the cluster of --scheduler")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -70,13 +75,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--jobs 至少为 1 / --jobs must be at least 1")
     if args.timeout <= 0:
         raise UsageError("--timeout 必须为正数 / --timeout must be positive")
-    if args.max_memory is not None and args.max_memory < 64:
-        raise UsageError("--max-memory 以 MB 计，至少 64 / --max-memory is in MB, at least 64")
+    if args.max_memory is not None and args.max_memory < 0:
+        raise UsageError("--max-memory 以 MB 计，不能为负 / --max-memory is in MB, not negative")
     opts = ScanOptions(
         roots=args.roots, out=args.out, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
-        timeout=args.timeout, max_memory=args.max_memory * 2**20 if args.max_memory else None,
+        timeout=args.timeout, max_memory=None if args.max_memory is None else args.max_memory * 2**20,
         document_per_folder=args.document_per_folder, rules_dir=getattr(args, "rules", None),
-        progress=progress_wanted(args.quiet),
+        progress=progress_wanted(args.quiet), rehash=args.rehash,
     )
     summary = scan(opts)
     if not args.quiet:

@@ -26,56 +26,88 @@ class WorkerSettings:
 
     rules_dir: str | None
     timeout: float
-    max_memory: int | None  # bytes of address space per worker, None for no cap
+    max_memory: int | None  # bytes of address space per worker; None: the default cap; 0: no cap
+
+
+class LocalPool:
+    """``jobs`` supervised worker processes on this machine. :meth:`start` launches them at once, without
+    waiting: they import and warm up (a few seconds each) while the scan process walks and hashes the archive.
+    :meth:`run` then drives one per thread; the threads only wait on pipes, the work is in the children."""
+
+    def __init__(self, jobs: int, settings: WorkerSettings, log: str | None = None) -> None:
+        self.supervisors = [Supervisor(settings.rules_dir, settings.timeout, settings.max_memory, log)
+                            for _ in range(max(1, jobs))]
+
+    def start(self) -> None:
+        for sup in self.supervisors:
+            sup.spawn()
+
+    @property
+    def first_ready(self) -> float | None:
+        """When the first worker was warm (time.time()), if one was."""
+        return min((s.ready_at for s in self.supervisors if s.ready_at), default=None)
+
+    def close(self) -> None:
+        for sup in self.supervisors:
+            sup.close()
+
+    def run(self, tasks: list[Task], on_result: OnResult) -> None:
+        """Check ``tasks`` in the order given; ``on_result`` is called in this thread, in completion order."""
+        todo: queue.SimpleQueue[Task] = queue.SimpleQueue()
+        for task in tasks:
+            todo.put(task)
+        done: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
+        stop = threading.Event()
+        used = self.supervisors[: max(1, min(len(self.supervisors), len(tasks)))]
+        for sup in self.supervisors[len(used):]:
+            sup.close()  # more workers than documents
+
+        def drive(sup: Supervisor) -> None:
+            try:
+                while not stop.is_set():
+                    try:
+                        task = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    result = sup.run(task)
+                    if not stop.is_set():
+                        done.put(("result", result))
+            except BaseException as exc:  # noqa: BLE001 — handed to the main thread, which re-raises it
+                done.put(("fatal", exc))
+            finally:
+                sup.close()
+                done.put(("exit", None))
+
+        threads = [threading.Thread(target=drive, args=(s,), daemon=True, name=f"gouji-worker-{i}")
+                   for i, s in enumerate(used)]
+        for t in threads:
+            t.start()
+        running = len(threads)
+        try:
+            while running:
+                kind, payload = done.get()
+                if kind == "result":
+                    on_result(payload)  # type: ignore[arg-type]
+                elif kind == "fatal":
+                    raise payload  # type: ignore[misc]
+                else:
+                    running -= 1
+        finally:
+            stop.set()
+            for sup in used:
+                sup.stop()
+            for t in threads:
+                t.join(timeout=10)
 
 
 def run_local(tasks: list[Task], jobs: int, settings: WorkerSettings, on_result: OnResult,
               log: str | None = None) -> None:
-    """Check ``tasks`` with ``jobs`` supervised worker processes; one thread drives each."""
-    todo: queue.SimpleQueue[Task] = queue.SimpleQueue()
-    for task in tasks:
-        todo.put(task)
-    done: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
-    stop = threading.Event()
-    supervisors = [Supervisor(settings.rules_dir, settings.timeout, settings.max_memory, log)
-                   for _ in range(max(1, min(jobs, len(tasks))))]
-
-    def drive(sup: Supervisor) -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    task = todo.get_nowait()
-                except queue.Empty:
-                    return
-                result = sup.run(task)
-                if not stop.is_set():
-                    done.put(("result", result))
-        except BaseException as exc:  # noqa: BLE001 — handed to the main thread, which re-raises it
-            done.put(("fatal", exc))
-        finally:
-            sup.close()
-            done.put(("exit", None))
-
-    threads = [threading.Thread(target=drive, args=(s,), daemon=True, name=f"gouji-worker-{i}")
-               for i, s in enumerate(supervisors)]
-    for t in threads:
-        t.start()
-    running = len(threads)
+    """Check ``tasks`` with ``jobs`` supervised worker processes started now."""
+    pool = LocalPool(jobs, settings, log)
     try:
-        while running:
-            kind, payload = done.get()
-            if kind == "result":
-                on_result(payload)  # type: ignore[arg-type]
-            elif kind == "fatal":
-                raise payload  # type: ignore[misc]
-            else:
-                running -= 1
+        pool.run(tasks, on_result)
     finally:
-        stop.set()
-        for sup in supervisors:
-            sup.stop()
-        for t in threads:
-            t.join(timeout=10)
+        pool.close()
 
 
 # ------------------------------------------------------------------------------------------ Dask

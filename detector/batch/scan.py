@@ -6,22 +6,34 @@ The flow::
     discover (walk.py) ─▶ plan: hash each document, skip what the store already holds ─▶ engine (local | dask)
         ─▶ commit each result to the store as it arrives ─▶ materialise Parquet + JSONL for this run's documents
 
-Why hash in the scan process: whether a document is done is decided before any worker starts, by content, so a
-restart after a kill redoes only what was in flight, and an edited file is rescanned even under the same name.
-Hashes are cached in the store under the file's (path, size, mtime, inode), so a resume does not re-read an
-archive of unchanged files.
+Why hash in the scan process: whether a document is done is decided before any worker is given work, by content,
+so a restart after a kill redoes only what was in flight, and an edited file is rescanned even under the same name.
+
+The hash cache, and why it cannot miss an edit: hashes are cached in the store under the file's (path, device,
+inode, size, mtime, ctime), so a resume does not re-read an archive of unchanged files. Size and mtime alone would
+miss an edit that keeps both — one digit corrected (same size) by a tool that restores the modification time
+(``cp -p``, ``rsync -t``, ``touch -d``, unzip of a re-packed archive). The ctime cannot be set that way: the kernel
+stamps it on every write, utime and rename. And a file changed within the same clock tick as its hashing could
+keep even its ctime (the "racy git" case), so a file whose mtime or ctime is less than :data:`RACY_SECONDS` old
+when hashed is never cached: it is hashed again next time. ``--rehash`` ignores the cache altogether (for file
+systems that do not keep ctime, such as some network mounts).
+
+Why the workers start first: each spends seconds importing the pipeline; started before the walk they warm up
+while the archive is walked and hashed. Documents are handed out largest first, so a big one does not start
+last and keep one worker busy while the others wait at the end.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from detector.batch.engines import WorkerSettings, run_dask, run_local
+from detector.batch.engines import LocalPool, WorkerSettings, run_dask
 from detector.batch.store import Store, config_key, materialise
 from detector.batch.walk import DocSource, FileRef, ZipLimits, discover
 from detector.batch.work import Task, document_sha256, error_result
@@ -42,6 +54,7 @@ class ScanOptions:
     document_per_folder: bool = False
     rules_dir: str | None = None
     progress: bool = True
+    rehash: bool = False  # ignore the hash cache: read and hash every file
     limits: ZipLimits = field(default_factory=ZipLimits)
 
 
@@ -62,10 +75,17 @@ class ScanSummary:
                 f"before），{self.findings} 条发现 findings，{self.seconds:.1f} s → {self.outputs['documents'].parent}")
 
 
-def _stat_key(ref: FileRef) -> str:
+RACY_SECONDS = 2.0  # a file touched this recently when hashed is not cached (see the module docstring)
+
+
+def _stat_key(ref: FileRef, now: float) -> str | None:
+    """The hash cache key of a file on disk (a zip member: of its archive, plus the member chain), or None when
+    the file changed too recently for its timestamps to prove it unchanged later."""
     st = os.stat(ref.path)
-    return "\x1f".join([os.path.abspath(ref.path), str(st.st_size), str(st.st_mtime_ns), str(st.st_ino),
-                        *ref.members])
+    if now - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 < RACY_SECONDS:
+        return None
+    return "\x1f".join([os.path.abspath(ref.path), str(st.st_dev), str(st.st_ino), str(st.st_size),
+                        str(st.st_mtime_ns), str(st.st_ctime_ns), *ref.members])
 
 
 # Errors that depend on --timeout / --max-memory: done only for a rerun with the same limits.
@@ -73,11 +93,12 @@ LIMIT_ERRORS = {"timeout", "out_of_memory", "killed"}
 
 
 def limits_config(config: str, settings: WorkerSettings) -> str:
-    return f"{config}|timeout={settings.timeout:g}|max_memory={settings.max_memory or 0}"
+    cap = "auto" if settings.max_memory is None else settings.max_memory
+    return f"{config}|timeout={settings.timeout:g}|max_memory={cap}"
 
 
 def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits, settings: WorkerSettings,
-         tick: Callable[[], None] | None = None) -> tuple[list[Task], list[dict], int]:
+         tick: Callable[[], None] | None = None, rehash: bool = False) -> tuple[list[Task], list[dict], int]:
     """Split the documents into tasks to run, results known without running (unreadable files), and the
     number skipped because the store holds them with the same content hash and configuration. A document
     that timed out or ran out of memory counts as done only under the same limits: raise --timeout and it is
@@ -92,7 +113,7 @@ def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
             known.append(error_result(Task(src, sha256=""), *src.error, seconds=0.0))
         else:
             try:
-                sha = _hash(src, store, limits)
+                sha = _hash(src, store, limits, rehash)
             except IngestError as exc:
                 known.append(error_result(Task(src, sha256=""), exc.code, exc.message, seconds=0.0))
             else:
@@ -106,26 +127,43 @@ def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
     return tasks, known, skipped
 
 
-def _hash(src: DocSource, store: Store, limits: ZipLimits) -> str:
+def _hash(src: DocSource, store: Store, limits: ZipLimits, rehash: bool = False) -> str:
+    now = time.time()
     try:
-        keys = [_stat_key(ref) for ref in src.files]
+        keys = [_stat_key(ref, now) for ref in src.files]
     except OSError as exc:
         raise IngestError(f"无法读取文件 / cannot read file: {exc.strerror}", path=src.id, code="unreadable") from exc
-    cache_key = "\x1e".join(keys)
-    sha = store.cached_hash(cache_key)
+    cache_key = None if None in keys else "\x1e".join(keys)  # type: ignore[arg-type]
+    sha = store.cached_hash(cache_key) if cache_key and not rehash else None
     if sha is None:
         sha = document_sha256(src.files, [ref.read(limits) for ref in src.files])
-        store.cache_hash(cache_key, sha)
+        if cache_key:
+            store.cache_hash(cache_key, sha)
     return sha
 
 
 def scan(opts: ScanOptions) -> ScanSummary:
     """Run a scan; see the module docstring. Raises UsageError for what the user must fix."""
     t0 = time.perf_counter()
+    started = time.time()
     if opts.engine not in ("local", "dask"):
         raise UsageError(f"未知引擎 / unknown engine {opts.engine!r}: choose local or dask")
     if opts.scheduler and opts.engine != "dask":
         raise UsageError("--scheduler 需要 --engine dask / --scheduler needs --engine dask")
+    settings = WorkerSettings(rules_dir=opts.rules_dir, timeout=opts.timeout, max_memory=opts.max_memory)
+    pool = LocalPool(opts.jobs, settings, log=str(opts.out / WORKERS_LOG)) if opts.engine == "local" else None
+    try:
+        if pool:
+            opts.out.mkdir(parents=True, exist_ok=True)
+            pool.start()
+        return _scan(opts, settings, pool, t0, started)
+    finally:
+        if pool:
+            pool.close()
+
+
+def _scan(opts: ScanOptions, settings: WorkerSettings, pool: LocalPool | None, t0: float,
+          started: float) -> ScanSummary:
     sources = discover(opts.roots, document_per_folder=opts.document_per_folder, limits=opts.limits, skip=opts.out)
     if not sources:
         raise UsageError("没有找到文档 / no documents found (.txt .pdf .docx .xlsx .xls .html, also inside .zip)")
@@ -133,31 +171,48 @@ def scan(opts: ScanOptions) -> ScanSummary:
 
     with Store(opts.out) as store, ScanProgress(len(sources), enabled=opts.progress) as bar:
         config = config_key(opts.rules_dir)
-        settings = WorkerSettings(rules_dir=opts.rules_dir, timeout=opts.timeout, max_memory=opts.max_memory)
         bar.phase("哈希 / hashing")
-        tasks, known, skipped = plan(sources, store, config, opts.limits, settings, tick=bar.hashed)
+        tasks, known, skipped = plan(sources, store, config, opts.limits, settings, tick=bar.hashed,
+                                     rehash=opts.rehash)
+        planned = time.time()
+        # pyarrow imports pandas on first use (a second of CPU): done now, while this process mostly waits on
+        # the workers, rather than after the last document.
+        threading.Thread(target=_preload_arrow, daemon=True).start()
         bar.phase("检查 / checking", done=skipped)
+        last_commit = [planned]
 
         def commit(result: dict) -> None:
             row = result["row"]
             key = limits_config(config, settings) if row.get("error_code") in LIMIT_ERRORS else config
             store.put(result["doc"], result["sha256"], key, row, result["tables"])
+            last_commit[0] = time.time()
             bar.advance(row.get("status") == "error")
 
         for result in known:
             commit(result)
+        tasks.sort(key=lambda t: -t.source.size)  # largest first: no big document left for the end
         if tasks and opts.engine == "dask":
             run_dask(tasks, opts.jobs, settings, commit, scheduler=opts.scheduler)
-        elif tasks:
-            run_local(tasks, opts.jobs, settings, commit, log=str(opts.out / WORKERS_LOG))
+        elif tasks and pool:
+            pool.run(tasks, commit)
         ids = [s.id for s in sources]
         bar.phase("写出 / writing")
         outputs = materialise(store, ids)
         statuses = store.counts(ids)
-        findings = store.db.execute(
-            "SELECT COUNT(*) FROM rows JOIN current USING (doc) WHERE tbl = 'contract'").fetchone()[0]
+        findings = store.findings()
+        # When this run's phases ended (time.time()), for `make bench` and anyone asking where the time went.
+        store.set_meta(run_started=started, planned=planned,
+                       workers_ready=(pool.first_ready if pool else None) or planned,
+                       last_commit=last_commit[0], written=time.time(), documents=len(sources),
+                       scanned=len(tasks) + len(known), jobs=opts.jobs)
     return ScanSummary(documents=len(sources), skipped=skipped, scanned=len(tasks) + len(known), statuses=statuses,
                        findings=findings, seconds=time.perf_counter() - t0, outputs=outputs)
+
+
+def _preload_arrow() -> None:
+    import pyarrow as pa
+
+    pa.array([None])
 
 
 def progress_wanted(quiet: bool) -> bool:

@@ -4,6 +4,9 @@ Why one function for every engine: the local process pool and Dask both call :fu
 supervised child process (:mod:`detector.batch.child`), so a document gives the same rows whichever engine ran
 it, and a resumed scan's rows equal an uninterrupted scan's.
 
+The rows leave the worker already encoded (:func:`~detector.batch.store.encode_tables`: Arrow IPC and JSON
+lines), so the process that commits them does no per-row work.
+
 The function never raises for a bad document: an unreadable file, a parser that throws or runs out of memory
 becomes a row with ``status = "error"`` and a stable ``error_code``. Hangs and hard crashes (a segfault in a PDF
 library) cannot be caught from inside; the supervisor records those (:func:`error_result`).
@@ -18,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from detector import ingest
+from detector.batch.store import encode_tables
 from detector.batch.walk import DocSource, FileRef, ZipLimits
 from detector.errors import GoujiError
-from detector.model import Document
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,7 @@ def error_result(task: Task, code: str, message: str, seconds: float | None = No
     """The result of a document that could not be checked: a document row with the reason, no other rows."""
     row = base_row(task)
     row.update(status="error", error_code=code, error_message=message, seconds_total=seconds)
-    return {"doc": task.source.id, "sha256": task.sha256, "row": row,
-            "tables": {"claims": [], "checks": [], "findings": [], "contract": []}}
+    return {"doc": task.source.id, "sha256": task.sha256, "row": row, "tables": encode_tables({})}
 
 
 def run_document(task: Task) -> dict:
@@ -120,10 +122,10 @@ def _check(task: Task) -> dict:
 
     src = task.source
     t0 = time.perf_counter()
-    contents = [ref.read(task.limits) for ref in src.files]
+    files = [(ref.basename, ref.read(task.limits)) for ref in src.files]
     t_read = time.perf_counter() - t0
-    doc = load_bytes(src, contents)
-    del contents
+    doc = ingest.load_bytes(files, src.id)
+    del files
     t_ingest = time.perf_counter() - t0 - t_read
     result = pipeline.check_document(doc, load_rules(task.rules_dir))
     result.timings["ingest"] = t_ingest
@@ -141,21 +143,7 @@ def _check(task: Task) -> dict:
     for stage, seconds in result.timings.items():
         row[f"seconds_{stage}"] = seconds
     contract = [f.to_dict() for f in result.findings]
-    return {"doc": src.id, "sha256": task.sha256, "row": row,
-            "tables": {"claims": claims, "checks": checks, "findings": findings, "contract": contract}}
-
-
-
-def load_bytes(src: DocSource, contents: list[bytes]) -> Document:
-    """The document from its files' bytes, as :func:`detector.ingest.load` makes it from paths: blocks renumbered
-    in document order, files in the order given. Bytes, because zip members are read in place, never extracted."""
-    blocks = []
-    metas = []
-    for ref, data in zip(src.files, contents, strict=True):
-        content = ingest.read_bytes(data, ref.basename)
-        for block in content.blocks:
-            block.index = len(blocks)
-            block.file = block.file or ref.basename
-            blocks.append(block)
-        metas.append(content.meta)
-    return Document(id=src.id, blocks=blocks, files=[f.basename for f in src.files], meta=ingest._merge_meta(metas))
+    t1 = time.perf_counter()
+    tables = encode_tables({"claims": claims, "checks": checks, "findings": findings, "contract": contract})
+    row["seconds_encode"] = time.perf_counter() - t1
+    return {"doc": src.id, "sha256": task.sha256, "row": row, "tables": tables}

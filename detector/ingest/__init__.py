@@ -57,22 +57,30 @@ def load(paths: list[str | Path] | str | Path, doc_id: str | None = None) -> Doc
     if isinstance(paths, (str, Path)):
         paths = [paths]
     paths = [Path(p) for p in paths]
-    blocks: list[Block] = []
-    metas: list[dict] = []
+    files: list[tuple[str, bytes]] = []
     for path in paths:
         try:
-            data = path.read_bytes()
+            files.append((path.name, path.read_bytes()))
         except OSError as exc:
             raise IngestError(f"无法读取文件 / cannot read file: {exc.strerror}", path=str(path), code="unreadable") from exc
-        content = read_bytes(data, path.name)
+    return load_bytes(files, doc_id or paths[0].name)
+
+
+def load_bytes(files: list[tuple[str, bytes]], doc_id: str) -> Document:
+    """One document from its files' (name, bytes), as :func:`load` makes it from paths: blocks renumbered in
+    document order, files in the order given. For bytes that are not a file on disk, e.g. zip members read in
+    place by ``gouji scan``."""
+    blocks: list[Block] = []
+    metas: list[dict] = []
+    for name, data in files:
+        content = read_bytes(data, name)
         for block in content.blocks:
             block.index = len(blocks)
             if not block.file:
-                block.file = path.name
+                block.file = name
             blocks.append(block)
         metas.append(content.meta)
-    meta = _merge_meta(metas)
-    return Document(id=doc_id or paths[0].name, blocks=blocks, files=[p.name for p in paths], meta=meta)
+    return Document(id=doc_id, blocks=blocks, files=[name for name, _ in files], meta=_merge_meta(metas))
 
 
 def _merge_meta(metas: list[dict]) -> dict:
@@ -93,4 +101,4 @@ def from_text(text: str, doc_id: str = "text") -> Document:
     return Document(id=doc_id, blocks=content.blocks, files=[doc_id], meta=content.meta)
 
 
-__all__ = ["FileContent", "load", "read_bytes", "from_text", "Paragraph", "Table"]
+__all__ = ["FileContent", "load", "load_bytes", "read_bytes", "from_text", "Paragraph", "Table"]

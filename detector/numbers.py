@@ -38,6 +38,10 @@ PERCENT_RE = re.compile(rf"{_LEFT}(?P<num>-?{_NUM})\s*(?P<unit>%|‰)")
 COUNT_RE = re.compile(rf"(?<!第){_LEFT}(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)\s*(?P<unit>{_COUNT_UNIT})(?![\d万元])")
 CN_AMOUNT_RE = re.compile(rf"(?P<num>[{CN_DIGITS}]{{2,}})(?P<unit>{_MONEY_UNIT})")
 CN_PERCENT_RE = re.compile(rf"百分之(?P<num>[{CN_DIGITS}]+)")
+# 「占76.23」 with the % sign left out: after 占 (…的 / 比重为) a bare figure up to 100 is a share.
+UNSIGNED_SHARE_RE = re.compile(
+    r"占[^，,；;。%\d]{0,20}?(?:的|为)?\s*(?P<num>\d{1,3}(?:\.\d+)?)(?![\d.,%‰]|\s*(?:[%‰万亿千元]|" + _COUNT_UNIT + "))"
+)
 BARE_NUMBER_RE = re.compile(rf"{_LEFT}(?P<num>-?{_NUM})(?![\d.])")
 # Cheap pre-scans: a pattern family whose needed characters are absent cannot match, so it is not run.
 _HAS_DIGIT = re.compile(r"\d")
@@ -92,6 +96,13 @@ def _arabic(norm: str, text: str, found: list[Quantity]) -> None:
         found.append(_make(m, text, "percent", scale, unit="%"))
     for m in COUNT_RE.finditer(norm):
         found.append(_make(m, text, "count", Decimal(1)))
+    if "占" in norm:
+        for m in UNSIGNED_SHARE_RE.finditer(norm):
+            num = m.group("num")
+            if Decimal(num) <= 100:
+                found.append(Quantity(value=Decimal(num), unit="%", kind="percent", scale=Decimal(1),
+                                      text=text[m.start("num") : m.end("num")], start=m.start("num"),
+                                      end=m.end("num"), half_ulp=half_ulp(num)))
 
 
 @lru_cache(maxsize=1 << 16)

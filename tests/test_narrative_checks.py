@@ -148,3 +148,8 @@ def test_a_label_before_the_colon_scopes_a_generic_total():
     doc_claims = claims_mod.extract(doc, load_rules())
     (a,) = [c for c in doc_claims if isinstance(c, AmountClaim)]
     assert a.concept is None and a.within == "204" and a.referent.startswith("公共安全支出（类）检察（款）")
+
+
+def test_a_share_without_its_percent_sign_is_still_checked():
+    o, ok = outcomes("本年支出1,226.42万元，其中：基本支出1,012.86万元，占76.23；项目支出213.56万元，占17.41。", "narrative.share")[0]
+    assert (o.status, o.expected, ok.status) == ("fail", "82.59%", "pass")

@@ -40,8 +40,11 @@ def test_counts_and_what_is_not_an_amount():
     assert found == [("9个", "9", "个"), ("2辆", "2", "辆"), ("7人次", "7", "人次"), ("1批次", "1", "批次")]
 
 
-def test_percent_without_sign_is_no_quantity_but_a_bare_cell_number_is():
-    assert parse_quantities("占76.23") == []
+def test_a_share_written_without_its_percent_sign_is_a_percentage_but_a_bare_cell_number_is_no_share():
+    (q,) = parse_quantities("基本支出934.37万元，占76.23；")[1:]
+    assert q.kind == "percent" and q.value == Decimal("76.23") and q.text == "76.23" and q.lo == Decimal("76.225")
+    assert [x.kind for x in parse_quantities("占本年支出的 82.59，")] == ["percent"]
+    assert [x.kind for x in parse_quantities("占地120亩，占用3个车位")] == ["count"]
     assert parse_number("76.23").value == Decimal("76.23")
     assert parse_number("－") is None and parse_number("") is None
 

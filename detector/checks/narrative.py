@@ -77,10 +77,15 @@ def amount_text(q: Quantity) -> str:
     return q.text.replace(" ", "")
 
 
+SLIP_SHARE = Decimal("0.01")
+
+
 def severity_for(gap: Decimal, stated: Quantity) -> str:
-    """Within one unit of the stated figure's last digit: a rounding slip (info), else an error."""
+    """Within one unit of the stated figure's last digit and within 1% of the figure: a rounding slip (info),
+    else an error. The second bound matters for coarse figures: 「增长30%」 where 29.15% is right is one unit off,
+    but a unit of a two-digit figure is a material error (3%), not a slip of rounding."""
     unit = stated.half_ulp * 2 * stated.scale
-    return "info" if gap < unit else "error"
+    return "info" if gap < unit and gap <= abs(stated.base) * SLIP_SHARE else "error"
 
 
 def margin(gap: Decimal, stated: Quantity) -> float:

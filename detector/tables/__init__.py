@@ -13,7 +13,7 @@ from detector.tables.layout import read_layout
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import code_of, is_total_label, outline, split_label
 from detector.tables.values import cell_value, parse_amount
-from detector.tables.vocab import Vocab, norm, vocab
+from detector.tables.vocab import RoleSpec, Vocab, norm, vocab
 
 SIDE_WORDS = {"收入": "income", "支出": "expense"}
 
@@ -81,12 +81,32 @@ def standard_tables(doc: Document, rules: Rules) -> list[dict]:
 
 
 def value_at(ut: UnderstoodTable, row: int, col: int, rules: Rules) -> Value | None:
-    """The amount in a cell, with the table's empty-is-zero convention applied."""
+    """The amount in a cell, with the table's empty-is-zero convention applied.
+
+    Read once per table and vocabulary: every relation over a cell (hierarchy, totals, columns, facts across
+    tables) asks for it again. A Value is never changed after it is made, so the one read serves them all."""
     v = vocab(rules)
+    memo = _memo(ut, "_values")
+    key = (row, col, id(v))
+    if key not in memo:
+        memo[key] = _read_value(ut, row, col, v)
+    return memo[key]
+
+
+def _read_value(ut: UnderstoodTable, row: int, col: int, v: Vocab) -> Value | None:
     cell = ut.cell(row, col)
     if cell is not None and cell.merged and not cell.text.strip():
         return None  # covered by a merged cell: its figure (if any) is counted where the merge starts
-    return cell_value(ut.text(row, col), ut.empty_is_zero, v.words("zero_marks"), ut.unit or "", ut.scale)
+    return cell_value(cell.text if cell is not None else "", ut.empty_is_zero, v.words("zero_marks"), ut.unit or "", ut.scale)
+
+
+def _memo(obj: object, name: str) -> dict:
+    """A private memo dict kept on ``obj`` itself (an UnderstoodTable or a Vocab: unhashable dataclasses), so it
+    lives and dies with the object it caches for and never shows in its fields, repr or equality."""
+    memo = obj.__dict__.get(name)
+    if memo is None:
+        memo = obj.__dict__[name] = {}
+    return memo
 
 
 # --------------------------------------------------------------------------------------------- internals
@@ -152,13 +172,10 @@ def _halves(rows: list[list[str]], lay, v: Vocab, table_side: str) -> list[Half]
 
 
 def _column(col: int, path: tuple[str, ...], v: Vocab) -> Column:
-    head = path[-1] if path else ""
-    spec = v.role_of(head)
-    joined = "".join(path)
-    if spec is not None:
-        for w in spec.words:
-            joined = joined.replace(norm(w), "")
-    non_add = any(w in joined for w in v.words("non_additive_words"))
+    memo = _memo(v, "_column_roles")  # the same headers recur in every table of a document, and across documents
+    if path not in memo:
+        memo[path] = _column_role(path, v)
+    spec, non_add = memo[path]
     if spec is None:
         return Column(col=col, path=path, additive=not non_add)
     return Column(
@@ -172,6 +189,17 @@ def _column(col: int, path: tuple[str, ...], v: Vocab) -> Column:
         concept=spec.concept,
         measure=spec.measure,
     )
+
+
+def _column_role(path: tuple[str, ...], v: Vocab) -> tuple[RoleSpec | None, bool]:
+    """The role a column's header path names, and whether a non-additive word is left in the path."""
+    head = path[-1] if path else ""
+    spec = v.role_of(head)
+    joined = "".join(path)
+    if spec is not None:
+        for w in spec.words:
+            joined = joined.replace(norm(w), "")
+    return spec, any(w in joined for w in v.words("non_additive_words"))
 
 
 def _rows(rows: list[list[str]], start: int, half: Half, v: Vocab) -> list[Row]:

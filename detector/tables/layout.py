@@ -19,6 +19,8 @@ from detector.tables.vocab import Vocab, norm
 CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
 # outline markers that open a data row (其中 is left out: "其中：政府采购" also heads columns)
 DATA_MARKER_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[、.．](?!\d))")
+# a code followed by a name in one cell ("2013701行政运行", "[201]一般公共服务支出"); compiled once, not per cell
+CODE_LABEL_RE = re.compile(r"^\[?\d{3}(?:\d{2}){0,2}\]?\D")
 
 
 @dataclass
@@ -61,7 +63,7 @@ def looks_like_data(cells: list[str], v: Vocab) -> bool:
         q = parse_amount(t)
         if q is not None and ("." in t or "," in t):
             return True
-        if re.match(r"^\[?\d{3}(?:\d{2}){0,2}\]?\D", t):
+        if CODE_LABEL_RE.match(t):
             return True
     return False
 
@@ -196,7 +198,7 @@ def _kinds(data: list[list[str]], paths: list[tuple[str, ...]], n_cols: int, v: 
     for c in range(n_cols):
         head = paths[c][-1] if paths[c] else ""
         hk = _header_kind(head, v) if head else "blank"
-        cells = [norm(r[c]) for r in data if c < len(r) and norm(r[c])]
+        cells = [t for t in (norm(r[c]) for r in data if c < len(r)) if t]  # each cell normalised once
         n_code = sum(1 for t in cells if CODE_RE.match(t))
         n_num = sum(1 for t in cells if parse_amount(t) is not None)
         n_text = len(cells) - n_num

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import regex as re
 
-from detector import referents
+from detector import nlp, referents
 from detector import subjects as subjects_mod
 from detector.model import (
     AmountClaim,
@@ -232,7 +232,43 @@ def amount_claim(m: Mention, sent: Sentence, ctx: DocContext, rules: Rules) -> A
     )
     if subjects_mod.is_generic(ref.text):
         _scope(claim, sent, ctx)
+    elif ref.concept is None and subjects_mod.marked_names(ref.text):
+        _marked_subject(claim, ctx)
+    elif ref.confidence < 0.8 and len(ref.text) > HEAD_MIN_LEN:
+        _head(claim, rules)
     return claim
+
+
+HEAD_MIN_LEN = 8
+# A token after which the words that follow name the figure: 「上年度列入此项的预留机动经费」「主要原因是增加了会议费」.
+HEAD_BOUNDARY = {"的", "是", "为", "了", "将", "对", "在", "用于", "安排", "包括"}
+
+
+def _head(claim: AmountClaim, rules: Rules) -> None:
+    """An unlinked referent is cut to its head with jieba (domain lexicon loaded, so 一般公共预算财政拨款支出
+    stays one word): the words after the last function word. The head may name a concept, but a link found
+    only this way stays below the confidence other frames and checks rely on."""
+    words = nlp.tokens(claim.referent)
+    cut = max((i for i, w in enumerate(words) if w in HEAD_BOUNDARY), default=-1)
+    head = "".join(words[cut + 1 :]).strip()
+    if not head or head == claim.referent:
+        return
+    ref = referents.resolve(head, rules)
+    claim.referent = ref.text or head
+    claim.concept, claim.link_confidence = ref.concept, min(ref.confidence, HEAD_LINK)
+
+
+HEAD_LINK = 0.7
+
+
+def _marked_subject(claim: AmountClaim, ctx: DocContext) -> None:
+    """「人大事务（款）人大会议（项）支出」: the names written with their levels, placed under the section's 类."""
+    names = subjects_mod.marked_names(claim.referent)
+    if names[0][1] != "类":
+        names = [n for n in subjects_mod.marked_names(claim.sentence.section) if n[1] == "类"] + names
+    scope = subjects_mod.resolve_scope(names, ctx.subjects)
+    if scope is not None and scope.code:
+        claim.concept, claim.link_confidence, claim.within = f"subject:{scope.code}", 0.8, scope.code
 
 
 def _scope(claim: AmountClaim, sent: Sentence, ctx: DocContext) -> None:

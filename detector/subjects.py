@@ -79,21 +79,28 @@ def resolve_scope(names: list[tuple[str, str]], known: dict[str, str]) -> Scope 
     if not names:
         return None
     code: str | None = None
-    placed = True
+    placed = False
     for name, level in names:
         found = _place(name, LEVEL_DIGITS[level], code, known)
-        if found is None:
-            placed = False
-            break
-        code = found
+        placed = found is not None
+        code = found or code  # a 款 missing from the lists may still have its 项 found under the 类 …
     return Scope(names=tuple(names), code=code if placed else None, within=code)
+
+
+def _consistent(code: str, parent: str | None, known: dict[str, str]) -> bool:
+    """… but only where the levels in between are not listed under another name: 人大事务（款）行政运行（项）
+    is not 2013701, whose 款 20137 is 网信事务."""
+    if parent is None:
+        return True
+    skipped = [code[:n] for n in (3, 5) if len(parent) < n < len(code)]
+    return all(c not in known for c in skipped)
 
 
 def _place(name: str, digits: int, parent: str | None, known: dict[str, str]) -> str | None:
     """The one code of this length (under ``parent``, if known) whose name is ``name`` (支出 optional)."""
     want = _bare(name)
     hits = [c for c, n in known.items() if len(c) == digits and (parent is None or c.startswith(parent))
-            and _bare(n) == want]
+            and _bare(n) == want and _consistent(c, parent, known)]
     return hits[0] if len(hits) == 1 else None
 
 

@@ -2,7 +2,7 @@
 
 from detector.claims import extract
 from detector.ingest import from_text
-from detector.model import AmountClaim, ChangeClaim, Enumeration, RateClaim, ShareClaim
+from detector.model import AmountClaim, Cell, ChangeClaim, Enumeration, RateClaim, ShareClaim, Table
 from detector.rules import load_rules
 
 RULES = load_rules()
@@ -73,3 +73,26 @@ def test_completion_rate_frame():
 
 def test_years_are_not_amounts():
     assert of(claims("2023年度本部门无政府采购，2022年12月31日止。"), AmountClaim) == []
+
+
+def test_an_unlinked_referent_is_cut_to_its_head_with_jieba():
+    """js-rd-2018: the figure in the reason clause is the 预留机动经费 of last year, not 「主要原因是上年度列入此项的…」."""
+    cs = claims("主要原因是上年度列入此项的预留机动经费128.43万元本年度调入行政运行项。", heading="一、收支预算总体情况说明")
+    (a,) = of(cs, AmountClaim)
+    assert a.referent == "预留机动经费" and a.period == "prior"
+
+
+def test_a_head_found_by_jieba_names_a_concept_but_only_weakly():
+    cs = claims("江苏省人大常委会办公厅2019年度一般公共预算拨款安排的会议费预算支出1469.73万元。")
+    (a,) = of(cs, AmountClaim)
+    assert a.referent == "会议费预算支出" and a.concept == "meeting" and a.link_confidence < 0.8
+
+
+def test_subject_names_with_their_levels_are_placed_in_the_documents_code_list():
+    text = ("2019年度部门预算\n（一）一般公共服务（类）\n"
+            "3. 人大事务（款）人大会议（项）支出1469.73万元，与上年相比增加164.48万元。\n")
+    doc = from_text(text)
+    cells = [Cell(0, c, t) for c, t in enumerate(["2010104", "人大会议", "1469.73"])]
+    doc.blocks.append(Table(index=len(doc.blocks), rows=[cells]))
+    (a,) = of(extract(doc, load_rules()), AmountClaim)
+    assert a.concept == "subject:2010104" and a.link_confidence == 0.8

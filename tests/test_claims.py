@@ -96,3 +96,11 @@ def test_subject_names_with_their_levels_are_placed_in_the_documents_code_list()
     doc.blocks.append(Table(index=len(doc.blocks), rows=[cells]))
     (a,) = of(extract(doc, load_rules()), AmountClaim)
     assert a.concept == "subject:2010104" and a.link_confidence == 0.8
+
+
+def test_a_subject_is_not_placed_under_a_branch_listed_with_another_name():
+    """Seed 000: 人大事务（款）行政运行（项） is not 2013701 行政运行, whose 款 20137 is 网信事务."""
+    text = ("2023年度部门决算\n1.一般公共服务（类）人大事务（款）行政运行（项）。\n年初预算为1012.86万元。\n"
+            "20137     网信事务               771.28万元\n2013701   行政运行               771.28万元\n")
+    (a, *_) = of(extract(from_text(text), RULES), AmountClaim)
+    assert a.concept is None and a.within == "201"

@@ -183,13 +183,87 @@ def test_large_but_incompressible_member_is_fine(tmp_path: Path) -> None:
     assert isinstance(doc, Document) and doc.tables
 
 
-def test_sheet_with_a_stray_far_cell_is_refused_clearly(tmp_path: Path) -> None:
+def test_sheet_with_a_stray_far_cell_reads_its_table(tmp_path: Path) -> None:
+    """One value in XFD1048576 (and one at the sheet's last row) beside a small table: the table is read as it
+    stands and the strays are named in the table's notes, without allocating the 17-billion-cell grid."""
     wb = openpyxl.Workbook()
-    wb.active["A1"], wb.active["XFD1048576"] = "合计", 1
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["A2"], ws["B2"] = "项目", "金额", "合计", 1226.42
+    ws["XFD1048576"], ws["C1048576"] = "x", 7
     buf = io.BytesIO()
     wb.save(buf)
-    exc = error(outcome(write(tmp_path, "far.xlsx", buf.getvalue())))
-    assert exc.code == "too_large" and "表格过大" in exc.message
+    doc = outcome(write(tmp_path, "far.xlsx", buf.getvalue()), seconds=20)
+    assert isinstance(doc, Document) and len(doc.tables) == 1
+    assert doc.tables[0].text_rows() == [["项目", "金额"], ["合计", "1226.42"]]
+    assert any("零散单元格已忽略" in n and "XFD1048576" in n and "C1048576" in n for n in doc.tables[0].notes)
+
+
+def test_sheet_dense_beyond_the_grid_limit_is_refused_clearly(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a gap to cut at, a sheet larger than the grid limit is an error that says so."""
+    import detector.ingest.grid
+    import detector.ingest.xlsx
+
+    for module in (detector.ingest.grid, detector.ingest.xlsx):
+        monkeypatch.setattr(module, "MAX_GRID_CELLS", 100)
+    wb = openpyxl.Workbook()
+    for r in range(1, 21):
+        wb.active.append([f"{r}.{c}" for c in range(1, 21)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    exc = error(outcome(write(tmp_path, "dense.xlsx", buf.getvalue())))
+    assert exc.code == "too_large" and "表格过大" in exc.message and "20 行 × 20 列" in exc.message
+
+
+def test_real_xls_written_by_xlwt(tmp_path: Path) -> None:
+    """A genuine BIFF8 .xls (xlwt): title, unit, merged header, number formats and a date read as Excel shows
+    them, and the same table as the .xlsx of the same sheet."""
+    xlwt = pytest.importorskip("xlwt", reason="xlwt (dev extra) writes real .xls files")
+    rows = [["2023年度部门收支决算总表", ""], ["单位：万元", ""], ["项目", "决算数"],
+            ["本年收入合计", 1226.42], ["其中：财政拨款收入", 1163.24], ["填报日期", "2024-03-01"]]
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("收支决算总表")
+    money = xlwt.easyxf(num_format_str="#,##0.00")
+    date = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    ws.write_merge(0, 0, 0, 1, rows[0][0])
+    for r, (label, value) in enumerate(rows[1:], 1):
+        ws.write(r, 0, label)
+        if r == 5:
+            import datetime as dt
+
+            ws.write(r, 1, dt.datetime(2024, 3, 1), date)
+        elif value != "":
+            ws.write(r, 1, value, money if isinstance(value, float) else xlwt.Style.default_style)
+    buf = io.BytesIO()
+    book.save(buf)
+    xls = outcome(write(tmp_path, "收支总表.xls", buf.getvalue()))
+    assert isinstance(xls, Document) and xls.meta["format"] == "xls"
+    (table,) = xls.tables
+    assert table.title == "2023年度部门收支决算总表" and table.unit == "万元"
+    assert table.text_rows() == [["2023年度部门收支决算总表", ""], ["单位：万元", ""], ["项目", "决算数"],
+                                 ["本年收入合计", "1,226.42"], ["其中：财政拨款收入", "1,163.24"],
+                                 ["填报日期", "2024-03-01"]]
+    assert table.rows[0][1].merged and not table.rows[0][0].merged
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.title = "收支决算总表"
+    for r, (label, value) in enumerate(rows, 1):
+        sheet.cell(r, 1, label)
+        if value != "":
+            cell = sheet.cell(r, 2, value)
+            cell.number_format = "#,##0.00"
+    sheet.merge_cells("A1:B1")
+    xlsx = outcome(write(tmp_path, "收支总表.xlsx", _saved(wb)))
+    assert shape(xlsx) == shape(xls)
+    named_wrong = outcome(write(tmp_path, "收支总表.txt", buf.getvalue()))  # sniffed from the bytes
+    assert isinstance(named_wrong, Document) and shape(named_wrong) == shape(xls)
+
+
+def _saved(wb: openpyxl.Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 @pytest.mark.parametrize(("name", "stream", "phrase"), [
@@ -311,3 +385,81 @@ def test_seeds_reencoded_read_the_same(seeds: Path, tmp_path: Path) -> None:
     assert files, f"no seed texts in {seeds}"
     for path in files:
         assert_same_as_utf8(path, tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ atomic writes
+
+
+def test_atomic_write_failing_midway_keeps_the_previous_file(tmp_path: Path) -> None:
+    from detector.io import atomic_path, write_text_atomic
+
+    target = tmp_path / "out" / "findings.jsonl"
+    write_text_atomic(target, "前一次的结果\n")
+    with pytest.raises(OSError), atomic_path(target) as tmp:
+        tmp.write_text("半截", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+    assert target.read_text(encoding="utf-8") == "前一次的结果\n"
+    assert [p.name for p in target.parent.iterdir()] == ["findings.jsonl"]  # the temporary file is gone
+
+
+def test_atomic_write_killed_midway_keeps_the_previous_file(tmp_path: Path) -> None:
+    """SIGKILL between the first and the last byte: the target still holds the previous complete result."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "report.html"
+    target.write_text("<html>完整的旧报告</html>", encoding="utf-8")
+    script = ("import os, signal, sys\nfrom detector.io import atomic_path\n"
+              "with atomic_path(sys.argv[1]) as tmp:\n"
+              "    fh = tmp.open('w', encoding='utf-8'); fh.write('<html>半截'); fh.flush()\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(target)], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode(errors="replace")
+    assert target.read_text(encoding="utf-8") == "<html>完整的旧报告</html>"
+    leftovers = [p.name for p in tmp_path.iterdir() if p != target]
+    assert all(n.startswith(".report.html.") and n.endswith(".tmp") for n in leftovers)  # hidden, never the target
+
+
+@pytest.fixture(scope="module")
+def sample_results(tmp_path_factory: pytest.TempPathFactory):
+    """Results of the planted sample (findings serialised as ``gouji check --format jsonl`` does)."""
+    import json
+
+    from detector.pipeline import check_paths
+    from detector.report.results import load_results
+
+    root = tmp_path_factory.mktemp("results")
+    findings = check_paths([SAMPLE]).findings
+    assert findings
+    jsonl = root / "findings.jsonl"
+    jsonl.write_text("".join(json.dumps(f.to_dict(), ensure_ascii=False) + "\n" for f in findings), encoding="utf-8")
+    return load_results(jsonl, SAMPLES)
+
+
+@pytest.mark.parametrize("kind", ["html", "xlsx"])
+def test_report_crashing_while_written_leaves_the_previous_report(sample_results, tmp_path: Path, kind: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that fills up while the report is being written: the previous report stays whole and readable."""
+    from openpyxl.workbook.workbook import Workbook
+
+    from detector.report.html import write_html
+    from detector.report.xlsx import write_xlsx
+
+    write = {"html": write_html, "xlsx": write_xlsx}[kind]
+    out = tmp_path / f"report.{kind}"
+    write(sample_results, out)
+    before = out.read_bytes()
+
+    def half_then_full_disk(self, path, *args, **kwargs):
+        Path(path).write_bytes(before[: len(before) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: half_then_full_disk(self, self))
+    monkeypatch.setattr(Workbook, "save", half_then_full_disk)
+    with pytest.raises(OSError):
+        write(sample_results, out)
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [out.name]
+    if kind == "xlsx":
+        assert openpyxl.load_workbook(out).sheetnames  # still a whole workbook

@@ -66,6 +66,7 @@ def read(data: bytes, file: str) -> FileContent:
 def _table(name: str, cells: Cells, merges: list[Merge], file: str, index: int) -> Table | None:
     if not any(t.strip() for t in cells.values()):
         return None
+    cells, strays = _without_strays(cells)
     n_rows = max(r for r, _ in cells) + 1
     n_cols = max(c for _, c in cells) + 1
     # A merge anchored on a written cell may reach past the last written cell (a label merged down two rows
@@ -86,8 +87,33 @@ def _table(name: str, cells: Cells, merges: list[Merge], file: str, index: int) 
     ordered = sorted(spans.values(), key=lambda s: (s.rowspan * s.colspan == 1, s.row, s.col))
     rows = build_grid(ordered, n_rows, file=file)
     title = title_row(rows, n=5) or name
-    return Table(index=index, rows=rows, title=title, file=file, unit=find_unit(*head_texts(rows)),
-                 notes=[f"工作表 / sheet: {name}"])
+    notes = [f"工作表 / sheet: {name}"]
+    if strays:
+        from openpyxl.utils.cell import get_column_letter
+
+        shown = "、".join(f"{get_column_letter(c + 1)}{r + 1}" for r, c in strays[:5])
+        notes.append(f"远离表格的零散单元格已忽略 / stray cells far from the table ignored: {shown}"
+                     + (f" 等 {len(strays)} 个" if len(strays) > 5 else ""))
+    return Table(index=index, rows=rows, title=title, file=file, unit=find_unit(*head_texts(rows)), notes=notes)
+
+
+def _without_strays(cells: Cells) -> tuple[Cells, list[tuple[int, int]]]:
+    """A sheet whose written cells span more positions than a grid may hold (a stray value in XFD1048576
+    beside a 20-row table) keeps the cells before the widest empty gap of rows or columns, repeatedly, until
+    the rest fits; the cells beyond are returned as strays. A sheet that is large without such a gap is left
+    whole (and refused as too large by the grid)."""
+    strays: list[tuple[int, int]] = []
+    while (max(r for r, _ in cells) + 1) * (max(c for _, c in cells) + 1) > MAX_GRID_CELLS:
+        gaps = []
+        for axis in (0, 1):
+            used = sorted({pos[axis] for pos in cells})
+            gaps += [(b - a, axis, a) for a, b in zip(used, used[1:], strict=False)]
+        width, axis, edge = max(gaps, default=(0, 0, 0))
+        if width < 2:
+            break
+        strays += sorted(pos for pos in cells if pos[axis] > edge)
+        cells = {pos: t for pos, t in cells.items() if pos[axis] <= edge}
+    return cells, strays
 
 
 # ------------------------------------------------------------------------------------------------- values

@@ -22,6 +22,7 @@ from detector.tables.arith import Verdict, equal_relation, sum_relation
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import strip_marker
 from detector.tables.values import decimals_of, fmt
+from detector.tables.vocab import vocab
 
 SURE = 0.85  # table confidence from which a failed relation is an error, not a warning
 
@@ -69,10 +70,19 @@ def _term(ut: UnderstoodTable, row: Row, col: int, rules: Rules, name: str = "")
     return Term(row, col, v, name or row.code or strip_marker(row.label) or f"第{row.row + 1}行")
 
 
+def cell_name(ut: UnderstoodTable, term: Term) -> str:
+    """How a reader cites a cell: its row's code and label, or its column's header path where the row has no
+    name (the one row of a 三公 table: “三公”经费/小计)."""
+    if term.row.name:
+        return term.row.name
+    col = next((c for h in ut.halves for c in h.columns if c.col == term.col), None)
+    return "/".join(col.path) if col is not None else ""
+
+
 def cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
     cell = ut.cell(term.row.row, term.col)
     text = ut.text(term.row.row, term.col)
-    label = f"{term.row.name} {text}".strip()
+    label = f"{cell_name(ut, term)} {text}".strip()
     return Evidence(
         text=label,
         block=ut.table.index,
@@ -328,6 +338,7 @@ class Fact:
 
     ut: UnderstoodTable
     term: Term
+    scope: str = "all"  # the source of funds of its key (a linked narrative figure may be restricted to one)
 
 
 def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]]:
@@ -337,9 +348,13 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
     (一、一般公共服务支出 → 201) or to a concept of rules/concepts.yaml (一般公共预算拨款收入 → gpb_income). On a
     table's 合计 row the subject is the concept its column holds: the table's total concept (or its grand-total
     concept when the table has a carry-over column), 基本支出 → basic_expense, a 小计 under 本年收入 → income_total.
-    Columns holding one source of funds set the scope (一般公共预算财政拨款 → gpb)."""
+    Columns holding one source of funds set the scope (一般公共预算财政拨款 → gpb), and in one source's scope a
+    generic total is that source's concept (rules/tables.yaml ``scoped_concepts``: 支出合计 of a 财政拨款收支总表
+    → fiscal_expense). An unlabelled total row of a table without a total concept (the one row of a 三公 table)
+    holds one concept per column (“三公”经费/小计 → three_public, 因公出国（境）费 → abroad)."""
     names = _code_names(tables)
     aliases = {a: cid for a, cid in rules.alias_index()}
+    scoped: dict[str, dict[str, str]] = vocab(rules).settings.get("scoped_concepts", {})
     out: dict[tuple, list[Fact]] = defaultdict(list)
     for ut in tables:
         seen: set[tuple] = set()
@@ -354,17 +369,21 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
                     group = _group(col, half, aliases)
                     if row is first_total and ut.total_concept:
                         subject, component = _total_row_key(ut, col, group, carry)
+                    elif row is first_total and not strip_marker(row.label):
+                        subject, component = _column_concept(col, group, aliases, rules), "total"
                     else:
                         subject = _subject(row, names, aliases)
                         component = "total" if col.scope or (col.total and not group) else (group or col.role or "")
                     if subject is None or not component:
                         continue
-                    key = (col.scope or ut.scope, side, subject, component, col.period, col.measure)
+                    scope = col.scope or ut.scope
+                    subject = scoped.get(scope, {}).get(subject, subject)
+                    key = (scope, side, subject, component, col.period, col.measure)
                     term = _term(ut, row, col.col, rules)
                     if term is None or key in seen:
                         continue
                     seen.add(key)
-                    out[key].append(Fact(ut, term))
+                    out[key].append(Fact(ut, term, scope))
     return out
 
 
@@ -373,6 +392,15 @@ def _group(col: Column, half: Half, aliases: dict[str, str]) -> str | None:
     if not col.total or len(col.path) < 2 or col.path[-2] == half.name:
         return None
     return aliases.get(col.path[-2])
+
+
+def _column_concept(col: Column, group: str | None, aliases: dict[str, str], rules: Rules) -> str | None:
+    """The concept a column holds on its own: its group's (小计 under “三公”经费), its role's, or its header's."""
+    if group or col.concept:
+        return group or col.concept
+    if col.role in rules.concepts:
+        return col.role
+    return aliases.get(col.header)
 
 
 def _total_row_key(ut: UnderstoodTable, col: Column, group: str | None, carry: bool) -> tuple[str | None, str]:
@@ -457,4 +485,4 @@ def outcome_counts(outcomes: list[Outcome]) -> dict[str, int]:
     return counts
 
 
-__all__ = ["run", "check_table", "check_across", "facts", "cell_evidence", "outcome_counts", "measures_agree", "Fact"]
+__all__ = ["run", "check_table", "check_across", "facts", "cell_evidence", "cell_name", "outcome_counts", "measures_agree", "Fact"]

@@ -53,7 +53,13 @@ def _has_figures(cells: list[str]) -> bool:
 
 
 def looks_like_data(cells: list[str], v: Vocab) -> bool:
-    """A row that carries figures, a subject code, an outline marker or a total label is data, not header."""
+    """A row that carries figures, a subject code, an outline marker or a total label is data, not header.
+
+    A total label counts only when it opens the row and a bare figure follows ("合 计 | 0" of an empty
+    政府性基金 table): a header row may name a 合计 column, but holds no figure."""
+    filled = [norm(c) for c in cells if norm(c)]
+    if filled and filled[0] in v.words("total_row_words") and any(parse_amount(t) is not None for t in filled[1:]):
+        return True
     for c in cells:
         t = norm(c)
         if not t:

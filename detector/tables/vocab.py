@@ -6,6 +6,7 @@ add a column word or a table layout with one more entry, without repeating the s
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import regex as re
@@ -84,14 +85,17 @@ def norm(text: str) -> str:
     return "".join((text or "").split())
 
 
-_CACHE: dict[int, Vocab] = {}
+_CACHE: dict[int, tuple[weakref.ref, Vocab]] = {}
 
 
 def vocab(rules: Rules) -> Vocab:
-    key = id(rules)
-    if key not in _CACHE:
-        _CACHE[key] = _build(rules.tables)
-    return _CACHE[key]
+    """The vocabulary of one Rules object, built once. Keyed by identity with a weak reference beside it: a
+    freed Rules object's id may be reused by another one (other rules folder), which must not get its words."""
+    hit = _CACHE.get(id(rules))
+    if hit is None or hit[0]() is not rules:
+        hit = (weakref.ref(rules), _build(rules.tables))
+        _CACHE[id(rules)] = hit
+    return hit[1]
 
 
 def _build(entries: list[dict]) -> Vocab:

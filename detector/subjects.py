@@ -99,8 +99,12 @@ def _consistent(code: str, parent: str | None, known: dict[str, str]) -> bool:
 def _place(name: str, digits: int, parent: str | None, known: dict[str, str]) -> str | None:
     """The one code of this length (under ``parent``, if known) whose name is ``name`` (支出 optional)."""
     want = _bare(name)
-    hits = [c for c, n in known.items() if len(c) == digits and (parent is None or c.startswith(parent))
-            and _bare(n) == want and _consistent(c, parent, known)]
+    under = [(c, _bare(n)) for c, n in known.items() if len(c) == digits and (parent is None or c.startswith(parent))
+             and _consistent(c, parent, known)]
+    hits = [c for c, n in under if n == want]
+    if not hits and parent is not None:
+        # words swapped in the narrative (一般行政事务管理 for 一般行政管理事务): the same characters, once
+        hits = [c for c, n in under if sorted(n) == sorted(want)]
     return hits[0] if len(hits) == 1 else None
 
 

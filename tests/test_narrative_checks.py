@@ -1,6 +1,7 @@
 """Every narrative check on written sentences: what must fail fails with its arithmetic, what holds passes."""
 
 from detector.ingest import from_text
+from detector.model import Cell, Table
 from detector.pipeline import check_document
 
 
@@ -153,3 +154,23 @@ def test_a_label_before_the_colon_scopes_a_generic_total():
 def test_a_share_without_its_percent_sign_is_still_checked():
     o, ok = outcomes("本年支出1,226.42万元，其中：基本支出1,012.86万元，占76.23；项目支出213.56万元，占17.41。", "narrative.share")[0]
     assert (o.status, o.expected, ok.status) == ("fail", "82.59%", "pass")
+
+
+def test_a_subject_cannot_rise_by_more_than_its_listed_items_changes():
+    """js-fy-2018: the six 项 of 公共安全（类） add up to its 26200.88, their changes to 2677.77, not 2687.77.
+    一般行政事务管理 is the document's own swap of 一般行政管理事务; 与上年一致 is a change of 0."""
+    codes = [("204", "公共安全支出"), ("20405", "法院"), ("2040501", "行政运行"), ("2040502", "一般行政管理事务"),
+             ("2040503", "机关服务")]
+    text = ("2018年度部门预算\n一、收支预算总体情况说明\n"
+            "1．公共安全（类）支出 26200.88 万元，主要用于人员支出。与上年相比增加{d}万元，增长11.43%。\n"
+            "（一）公共安全（类）\n"
+            "1．法院（款）行政运行（项）支出 14857.61 万元，与上年相比增加3070.69万元，增长26.05%。\n"
+            "2．法院（款）一般行政事务管理（项）支出9743.27万元，与上年相比减少392.92万元。\n"
+            "3．法院（款）机关服务（项）支出1600万元，与上年一致。\n")
+    for decimal_figure, status in (("2687.77", "fail"), ("2677.77", "pass")):
+        doc = from_text(text.replace("{d}", decimal_figure))
+        rows = [[Cell(r, 0, code), Cell(r, 1, name)] for r, (code, name) in enumerate(codes)]
+        doc.blocks.append(Table(index=len(doc.blocks), rows=rows))
+        (o,) = [o for o in check_document(doc).outcomes if o.rule == "narrative.change_sum"]
+        assert o.status == status, o.formula
+    assert "2677.77万元" in o.formula

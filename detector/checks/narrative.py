@@ -51,6 +51,7 @@ def run(doc: Document, claims: list[Claim], rules: Rules) -> list[Outcome]:
     amounts = [c for c in claims if isinstance(c, AmountClaim)]
     out.extend(check_values(amounts))
     out.extend(check_within(amounts))
+    out.extend(check_change_sums(claims))
     listed = {(id(c.total), id(p)) for c in claims if isinstance(c, Enumeration) for p in c.parts}
     out.extend(check_identities(doc, amounts, rules, listed))
     return out
@@ -100,7 +101,7 @@ def _pct(v: Decimal) -> str:
 def _wan(v: Decimal, like: Quantity) -> str:
     """A base-unit value back in the unit of ``like`` (万元 stays 万元)."""
     scale = like.scale or Decimal(1)
-    places = max(2, -int((like.half_ulp * 2).as_tuple().exponent) if like.half_ulp else 2)
+    places = max(2, -int((like.half_ulp * 2).normalize().as_tuple().exponent) if like.half_ulp else 2)
     return fmt(v / scale, places) + (like.unit if like.kind == "amount" else "")
 
 
@@ -381,6 +382,78 @@ def _within(child: AmountClaim, code: str, stated: list[AmountClaim]) -> Outcome
                    reason=(f"{child.referent}为 {amount_text(child.quantity)}，超过上级科目 {code} 在文中的所有数额"
                            f"（{figures}）") if gap else "",
                    severity=severity_for(gap, child.quantity), confidence=0.8, margin=margin(gap, child.quantity))
+
+
+# -------------------------------------------------------------------------------------- changes of parts
+
+UNCHANGED = ("与上年一致", "与上年持平", "与上年相同", "与上年保持一致", "与上年预算一致")
+
+
+def check_change_sums(claims: list[Claim]) -> list[Outcome]:
+    """A subject's change against the changes of its listed sub-items. When the items' figures add up to the
+    subject's figure, every sub-item that exists this year is listed; an item dropped since last year can only
+    pull the subject's change down. So the subject cannot rise by more than the listed changes add up to."""
+    amounts = [c for c in claims if isinstance(c, AmountClaim)]
+    changes = {id(c.subject): c for c in claims if isinstance(c, ChangeClaim) and c.subject is not None
+               and c.amount is not None and c.direction}
+    out: list[Outcome] = []
+    for parent in amounts:
+        code = _subject_code(parent)
+        if code is None or parent.period != "current" or id(parent) not in changes:
+            continue
+        for length in (5, 7):
+            items = _sub_items(parent, code, length, amounts)
+            if len(items) >= 2 and Interval.of(parent.quantity).overlaps(total([Interval.of(a.quantity) for a in items])):
+                outcome = _change_sum(parent, changes[id(parent)], items, changes)
+                if outcome is not None:
+                    out.append(outcome)
+                break
+    return out
+
+
+def _subject_code(a: AmountClaim) -> str | None:
+    if a.concept and a.concept.startswith("subject:") and a.link_confidence >= 0.8:
+        return a.concept.split(":", 1)[1]
+    return None
+
+
+def _sub_items(parent: AmountClaim, code: str, length: int, amounts: list[AmountClaim]) -> list[AmountClaim]:
+    """The first figure stated for each sub-code of one length, same period and measure as the parent."""
+    seen: dict[str, AmountClaim] = {}
+    for a in amounts:
+        sub = _subject_code(a)
+        if (sub and len(sub) == length and len(sub) > len(code) and sub.startswith(code)
+                and a.period == parent.period and a.measure == parent.measure):
+            seen.setdefault(sub, a)
+    return list(seen.values())
+
+
+def _change_sum(parent, change, items, changes) -> Outcome | None:
+    deltas: list[tuple[AmountClaim, Interval]] = []
+    for a in items:
+        c = changes.get(id(a))
+        if c is not None:
+            iv = Interval.of(c.amount)
+            deltas.append((a, Interval(iv.lo * c.direction, iv.hi * c.direction) if c.direction > 0
+                           else Interval(-iv.hi, -iv.lo)))
+        elif any(w in a.sentence.text for w in UNCHANGED):
+            deltas.append((a, Interval(Decimal(0), Decimal(0))))
+        else:
+            return None
+    listed = total([d for _, d in deltas])
+    stated_iv = Interval.of(change.amount)
+    stated = stated_iv if change.direction > 0 else Interval(-stated_iv.hi, -stated_iv.lo)
+    gap = max(Decimal(0), stated.lo - listed.hi)
+    terms = " ".join(f"{'+' if d.mid >= 0 else '−'}{_wan(abs(d.mid), change.amount)}" for _, d in deltas)
+    formula = f"{parent.referent}变动 ≤ Σ 各子项变动：{_wan(stated.mid, change.amount)} ≤ {terms} = {_wan(listed.mid, change.amount)}"
+    evidence = evidence_for([parent, *items], [(change.sentence, change.amount)]
+                            + [(changes[id(a)].sentence, changes[id(a)].amount) for a, _ in deltas if id(a) in changes])
+    return Outcome(rule="narrative.change_sum", kind="sum_mismatch", status="pass" if gap == 0 else "fail",
+                   formula=formula, evidence=evidence, stated=amount_text(change.amount),
+                   expected=f"≤ {_wan(listed.mid, change.amount)}",
+                   reason=(f"{parent.referent}各子项（合计 {amount_text(parent.quantity)}，与总数相符）的变动合计为 "
+                           f"{_wan(listed.mid, change.amount)}，而总数变动写为 {amount_text(change.amount)}") if gap else "",
+                   severity=severity_for(gap, change.amount), confidence=0.8, margin=margin(gap, change.amount))
 
 
 # --------------------------------------------------------------------------------------------- identities

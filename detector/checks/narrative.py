@@ -376,12 +376,17 @@ def _within(child: AmountClaim, code: str, stated: list[AmountClaim]) -> Outcome
     if sent.section_block is not None:
         evidence.insert(0, Evidence(text=sent.section, block=sent.section_block, page=sent.page, end=len(sent.section),
                                     file=sent.file))
-    return Outcome(rule="narrative.within", kind="parts_exceed_total", status="pass" if gap == 0 else "fail",
-                   formula=formula, evidence=evidence, stated=amount_text(child.quantity),
-                   expected=f"≤ {amount_text(largest.quantity)}",
-                   reason=(f"{child.referent}为 {amount_text(child.quantity)}，超过上级科目 {code} 在文中的所有数额"
-                           f"（{figures}）") if gap else "",
-                   severity=severity_for(gap, child.quantity), confidence=0.8, margin=margin(gap, child.quantity))
+    reason = f"{child.referent}为 {amount_text(child.quantity)}，超过上级科目 {code} 在文中的所有数额（{figures}）"
+    return _bounded("narrative.within", "parts_exceed_total", gap, child.quantity, formula, evidence,
+                    f"≤ {amount_text(largest.quantity)}", reason)
+
+
+def _bounded(rule: str, kind: str, gap: Decimal, stated: Quantity, formula: str, evidence: list[Evidence],
+             expected: str, reason: str, confidence: float = 0.8) -> Outcome:
+    """The outcome of a relation that bounds a stated figure: it fails by ``gap`` beyond the bound."""
+    return Outcome(rule=rule, kind=kind, status="pass" if gap == 0 else "fail", formula=formula, evidence=evidence,
+                   stated=amount_text(stated), expected=expected, reason=reason if gap else "",
+                   severity=severity_for(gap, stated), confidence=confidence, margin=margin(gap, stated))
 
 
 # -------------------------------------------------------------------------------------- changes of parts
@@ -448,12 +453,10 @@ def _change_sum(parent, change, items, changes) -> Outcome | None:
     formula = f"{parent.referent}变动 ≤ Σ 各子项变动：{_wan(stated.mid, change.amount)} ≤ {terms} = {_wan(listed.mid, change.amount)}"
     evidence = evidence_for([parent, *items], [(change.sentence, change.amount)]
                             + [(changes[id(a)].sentence, changes[id(a)].amount) for a, _ in deltas if id(a) in changes])
-    return Outcome(rule="narrative.change_sum", kind="sum_mismatch", status="pass" if gap == 0 else "fail",
-                   formula=formula, evidence=evidence, stated=amount_text(change.amount),
-                   expected=f"≤ {_wan(listed.mid, change.amount)}",
-                   reason=(f"{parent.referent}各子项（合计 {amount_text(parent.quantity)}，与总数相符）的变动合计为 "
-                           f"{_wan(listed.mid, change.amount)}，而总数变动写为 {amount_text(change.amount)}") if gap else "",
-                   severity=severity_for(gap, change.amount), confidence=0.8, margin=margin(gap, change.amount))
+    reason = (f"{parent.referent}各子项（合计 {amount_text(parent.quantity)}，与总数相符）的变动合计为 "
+              f"{_wan(listed.mid, change.amount)}，而总数变动写为 {amount_text(change.amount)}")
+    return _bounded("narrative.change_sum", "sum_mismatch", gap, change.amount, formula, evidence,
+                    f"≤ {_wan(listed.mid, change.amount)}", reason)
 
 
 # --------------------------------------------------------------------------------------------- identities

@@ -56,9 +56,17 @@ def normalize(text: str) -> str:
 def half_ulp(num: str) -> Decimal:
     """Half a unit of the last written digit: '1226.42' → 0.005, '18' → 0.5."""
     if "." in num:
-        decimals = len(num.split(".", 1)[1])
-        return Decimal(5) / (Decimal(10) ** (decimals + 1))
-    return Decimal("0.5")
+        return _half_ulp(len(num.split(".", 1)[1]))
+    return _HALF
+
+
+_HALF = Decimal("0.5")
+
+
+@lru_cache(maxsize=64)
+def _half_ulp(decimals: int) -> Decimal:
+    """Cached by decimals: Decimal power and division cost more than the rest of parsing a figure."""
+    return Decimal(5) / (Decimal(10) ** (decimals + 1))
 
 
 def to_decimal(num: str) -> Decimal | None:
@@ -114,10 +122,13 @@ def parse_number(text: str) -> Quantity | None:
     norm = normalize(text).strip()
     if not norm or norm in {"-", "—", "－", "/", "…"}:
         return None
-    qs = parse_quantities(norm)
-    if len(qs) == 1 and qs[0].start == 0 and qs[0].end == len(norm):
-        return qs[0]
+    # A bare figure (most table cells) holds no unit, %, count word or Chinese numeral, so no quantity pattern
+    # can match in it: it goes straight to the bare-number reading below.
     m = BARE_NUMBER_RE.fullmatch(norm)
+    if m is None:
+        qs = parse_quantities(norm)
+        if len(qs) == 1 and qs[0].start == 0 and qs[0].end == len(norm):
+            return qs[0]
     if not m:
         return None
     value = to_decimal(m.group("num"))

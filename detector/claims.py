@@ -135,13 +135,18 @@ def mentions(sent: Sentence) -> list[Mention]:
     prev = 0
     for q in parse_quantities(sent.text):
         left = sent.text[prev : q.start]
-        seps = [SEP_STRENGTH[ch] for ch in left if ch in SEP_STRENGTH]
-        seps += [1 for _ in AND_AFTER_FIGURE.finditer(left)]
-        strongest = max(seps, default=0)
+        strongest = _strongest_sep(left)
         marker = ENUM_MARKER.search(left)
         out.append(Mention(q=q, left=left, sep_before=_sep_name(strongest), marker_before=marker.group(0) if marker else ""))
         prev = q.end
     return out
+
+
+def _strongest_sep(left: str) -> int:
+    """The strength of the strongest separator in ``left``: one substring test per separator, not a dict
+    lookup per character (the text between figures can be a whole paragraph)."""
+    strongest = max((s for ch, s in SEP_STRENGTH.items() if ch in left), default=0)
+    return max(strongest, 1) if AND_AFTER_FIGURE.search(left) else strongest
 
 
 def _sep_name(strength: int) -> str:
@@ -151,7 +156,7 @@ def _sep_name(strength: int) -> str:
 def tail(left: str) -> str:
     """The clause in front of a number: text after the last separator, or inside a parenthesis still open
     (「与2016年度相比（2016年度部门支出预算安排为8,648.07万元）」 is about 2016 alone)."""
-    idx = max((left.rfind(ch) for ch in "，,；;。：:"), default=-1)
+    idx = max(map(left.rfind, "，,；;。：:"))  # each rfind is ≥ -1: -1 when there is no separator
     clause = left[idx + 1 :]
     opened = max(clause.rfind("（"), clause.rfind("("))
     if opened >= 0 and max(clause.rfind("）"), clause.rfind(")")) < opened:

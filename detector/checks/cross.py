@@ -102,12 +102,12 @@ def _change_amounts(claims: list[Claim]) -> set[tuple[int, int, int]]:
 
 
 def _is_change(claim: AmountClaim, changes: set[tuple[int, int, int]], v: Vocab) -> bool:
-    """A change amount is not a level: the claim module framed it as one, or its referent opens with a change
-    word (增加基本支出 844.15万元)."""
+    """A change amount is not a level: the claim module framed it as one, or its referent says a change
+    (增加基本支出 844.15万元; 基本支出增加养老保险缴费等 1447.63万元)."""
     if (claim.sentence.block, claim.sentence.start, claim.quantity.start) in changes:
         return True
     referent = "".join(claim.referent.split())
-    return any(referent.startswith(w) for w in v.words("change_words"))
+    return any(w in referent for w in v.words("change_words"))
 
 
 def _part_scopes(claims: list[Claim], v: Vocab) -> dict[int, str]:

@@ -80,7 +80,7 @@ def test_share_of_a_whole_only_the_table_states():
 
 
 def test_change_amount_is_not_a_level():
-    text = "基本支出1000.00万元，主要原因是政策性增资，增加基本支出844.15万元。\n" + grid(
+    text = "基本支出1000.00万元，主要原因是政策性增资，增加基本支出844.15万元。基本支出增加养老保险缴费等844.15万元。\n" + grid(
         "部门支出预算总表", [["科目编码", "科目名称", "合计", "基本支出", "项目支出"], ["", "合计", "1500.00", "1000.00", "500.00"]])
     linked = [o for o in run(text) if o.rule == "narrative.table_value"]
     assert linked and all(o.status == "pass" and "844.15" not in o.formula for o in linked)

@@ -94,8 +94,23 @@ def resolve(raw: str, rules: Rules | None = None, rules_key: str | None = None) 
     if code:
         return Referent(code.group(2).strip(), f"subject:{code.group(1)}", 1.0, year)
     with_time = LINKING.sub("", YEAR.sub("", LEADING.sub("", raw.strip()))).strip()
-    best = max(_match(canonical(text), rules_key), _match(canonical(with_time), rules_key))
+    canon = canonical(text)
+    best = max(_match(canon, rules_key), _match(canonical(with_time), rules_key))
+    if best[0] < 1.0:
+        best = _fund_total(canon, rules_key) or best
     return Referent(text, best[1], best[0], year)
+
+
+# 「其他资金收入预算总计」 is the total of 其他资金, not the department's 收入总计 it happens to end with.
+TOTAL_SUFFIX = re.compile(r"(?:收入|支出|收支)?(?:预算)?(?:总计|合计|总额)$")
+
+
+def _fund_total(canon: str, rules_key: str | None) -> tuple[float, str | None] | None:
+    m = TOTAL_SUFFIX.search(canon)
+    if m is None or m.start() == 0:
+        return None
+    head = _match(canon[: m.start()], rules_key)
+    return (0.8, head[1]) if head[0] == 1.0 else None
 
 
 CODE_LINE = re.compile(r"^(\d{3}|\d{5}|\d{7})\s+(\S.*)$")

@@ -174,3 +174,24 @@ def test_a_subject_cannot_rise_by_more_than_its_listed_items_changes():
         (o,) = [o for o in check_document(doc).outcomes if o.rule == "narrative.change_sum"]
         assert o.status == status, o.formula
     assert "2677.77万元" in o.formula
+
+
+def test_last_years_figures_implied_by_the_changes_must_satisfy_the_identities():
+    """js-jcy-2018: last year's parts (21,940.96 − 3,958.98) + (14.39 + 0.61) exceed last year's total
+    (21,955.35 − 3,958.67) by 0.30万元; with the fiscal change written 3,959.28 they fit exactly."""
+    text = ("江苏省人民检察院 2018 年度收入、支出预算总计21,955.35 万元，与上年相比收、支预算总计各增加3,958.67 万元，"
+            "增长 21.95 %。\n1．财政拨款收入预算总计 21,940.96 万元。\n2．其他资金收入预算总计 14.39 万元。与上年相比减少0.61 万元。\n"
+            "四、财政拨款收支预算总体情况说明\n省检察院2018年度财政拨款收、支总预算 21,940.96万元。"
+            "与上年相比，财政拨款收、支总计各增加 {d}万元。\n")
+    for written, status in (("3,958.98", "fail"), ("3,959.28", "pass")):
+        os_, _ = budget_outcomes(text.replace("{d}", written), "narrative.prior_identity", year=2018)
+        assert [o.status for o in os_] == [status]
+    assert "17996.98" in os_[0].expected or "17996.68" in os_[0].formula
+
+
+def test_a_fund_named_before_a_total_word_is_that_funds_total():
+    from detector import referents
+
+    assert referents.resolve("其他资金收入预算总计").concept == "other_funds"
+    assert referents.resolve("财政拨款收入预算总计").concept == "fiscal_grand_total"
+    assert referents.resolve("收入预算总计").concept == "income_grand_total"

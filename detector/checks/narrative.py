@@ -52,6 +52,7 @@ def run(doc: Document, claims: list[Claim], rules: Rules) -> list[Outcome]:
     out.extend(check_values(amounts))
     out.extend(check_within(amounts))
     out.extend(check_change_sums(claims))
+    out.extend(check_prior_identities(claims, rules))
     listed = {(id(c.total), id(p)) for c in claims if isinstance(c, Enumeration) for p in c.parts}
     out.extend(check_identities(doc, amounts, rules, listed))
     return out
@@ -457,6 +458,57 @@ def _change_sum(parent, change, items, changes) -> Outcome | None:
               f"{_wan(listed.mid, change.amount)}，而总数变动写为 {amount_text(change.amount)}")
     return _bounded("narrative.change_sum", "sum_mismatch", gap, change.amount, formula, evidence,
                     f"≤ {_wan(listed.mid, change.amount)}", reason)
+
+
+# ----------------------------------------------------------------------------- identities of last year
+
+def check_prior_identities(claims: list[Claim], rules: Rules) -> list[Outcome]:
+    """The identities of rules/identities.yaml hold last year too. A figure with its stated change implies last
+    year's figure (current − change); the implied figures of a total and its parts must satisfy the identity.
+    「收支预算总计21,955.35万元，增加3,958.67」「财政拨款收、支总预算21,940.96万元，增加3,958.98」「其他资金
+    14.39万元，减少0.61」 put last year's parts (17,981.98 + 15.00) above last year's total (17,996.68)."""
+    implied: dict[tuple[str, str], list[tuple[Interval, ChangeClaim]]] = defaultdict(list)
+    for c in claims:
+        if (isinstance(c, ChangeClaim) and c.subject is not None and c.amount is not None and c.direction
+                and c.subject.concept and c.subject.period == "current" and c.subject.link_confidence >= MIN_LINK):
+            delta = Interval.of(c.amount)
+            cur = Interval.of(c.subject.quantity)
+            prior = cur - delta if c.direction > 0 else cur + delta
+            implied[(c.subject.concept, c.subject.measure)].append((prior, c))
+    out: list[Outcome] = []
+    for measure in {m for _, m in implied}:
+        latest = {k: v[0] for (k, m), v in implied.items() if m == measure and _agree(v)}
+        for identity in rules.identities:
+            outcome = _prior_identity(identity, latest, rules)
+            if outcome is not None:
+                out.append(outcome)
+    return out
+
+
+def _agree(priors: list[tuple[Interval, ChangeClaim]]) -> bool:
+    """A concept whose changes imply different prior figures is a value conflict of its own, not a base here."""
+    return all(p.overlaps(priors[0][0]) for p, _ in priors)
+
+
+def _prior_identity(identity: dict, latest: dict, rules: Rules) -> Outcome | None:
+    if identity["total"] not in latest:
+        return None
+    present = [p for p in identity["parts"] if p in latest]
+    exhaustive = identity.get("exhaustive") and len(present) == len(identity["parts"])
+    if not present:
+        return None
+    tot, tot_change = latest[identity["total"]]
+    got = total([latest[p][0] for p in present])
+    gap = got.gap(tot) if exhaustive else max(Decimal(0), got.lo - tot.hi)
+    like = tot_change.amount
+    name = rules.concepts[identity["total"]].name
+    terms = " + ".join(f"{rules.concepts[p].name}{_wan(latest[p][0].mid, like)}" for p in present)
+    formula = f"上年{name}{_wan(tot.mid, like)} {'=' if exhaustive else '≥'} {terms} = {_wan(got.mid, like)}"
+    changes = [tot_change] + [latest[p][1] for p in present]
+    evidence = evidence_for([c.subject for c in changes], [(c.sentence, c.amount) for c in changes])
+    reason = f"由本年数与增减额倒推的上年数不满足 {identity.get('note', '')}：{formula}"
+    return _bounded("narrative.prior_identity", "value_conflict", gap, like, formula, evidence,
+                    _wan(got.mid, like), reason)
 
 
 # --------------------------------------------------------------------------------------------- identities

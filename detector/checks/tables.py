@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from detector.model import Document, Evidence, Outcome, Quantity
 from detector.rules import Rules
@@ -67,7 +68,14 @@ def _term(ut: UnderstoodTable, row: Row, col: int, rules: Rules, name: str = "")
     v = value_at(ut, row.row, col, rules)
     if v is None:
         return None
-    return Term(row, col, v, name or row.code or strip_marker(row.label) or f"第{row.row + 1}行")
+    return Term(row, col, v, name or row.code or _label(row.label) or f"第{row.row + 1}行")
+
+
+@lru_cache(maxsize=1 << 14)
+def _label(label: str) -> str:
+    """A row label without its outline marker, cached: every relation and every fact over a row names it
+    again, and stripping the markers is five regex passes."""
+    return strip_marker(label)
 
 
 def cell_name(ut: UnderstoodTable, term: Term) -> str:
@@ -369,7 +377,7 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
                     group = _group(col, half, aliases)
                     if row is first_total and ut.total_concept:
                         subject, component = _total_row_key(ut, col, group, carry)
-                    elif row is first_total and not strip_marker(row.label):
+                    elif row is first_total and not _label(row.label):
                         subject, component = _column_concept(col, group, aliases, rules), "total"
                     else:
                         subject = _subject(row, names, aliases)
@@ -421,14 +429,14 @@ def _code_names(tables: list[UnderstoodTable]) -> dict[str, str]:
         for h in ut.halves:
             for r in h.rows:
                 if r.code:
-                    names.setdefault(strip_marker(r.label), r.code)
+                    names.setdefault(_label(r.label), r.code)
     return names
 
 
 def _subject(row: Row, names: dict[str, str], aliases: dict[str, str]) -> str | None:
     if row.code:
         return row.code
-    label = strip_marker(row.label)
+    label = _label(row.label)
     return names.get(label) or aliases.get(label)
 
 

@@ -1,7 +1,10 @@
 """Throughput and memory of `gouji check` on the seed texts, single core.
 
 Prints the median MB/s over repeated passes (after one warm-up pass that loads jieba and spaCy), the cold
-first-pass figure, and the peak RSS. Target: ≥ 2 MB/s per core, peak RSS < 400 MB."""
+first-pass figure, and the peak RSS. Target: ≥ 2 MB/s per core, peak RSS < 400 MB.
+
+Why two clocks: wall-clock MB/s is what a user waits for, but on a shared machine it also counts the time other
+processes hold the core; process CPU time is the per-core figure the target speaks of. Both are printed."""
 
 from __future__ import annotations
 
@@ -27,16 +30,18 @@ def main() -> int:
     for f in files:
         check_document(ingest.load(f), rules)
     cold = time.perf_counter() - t0
-    passes = []
+    passes, cpu = [], []
     for _ in range(7):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for f in files:
             check_document(ingest.load(f), rules)
         passes.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     med = statistics.median(passes)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"check: {len(files)} documents, {size / 1e6:.3f} MB per pass")
-    print(f"  median {size / 1e6 / med:.2f} MB/s (steady state, 7 passes; target >= 2 MB/s per core)")
+    print(f"  median {size / 1e6 / med:.2f} MB/s wall clock (steady state, 7 passes)")
+    print(f"  median {size / 1e6 / statistics.median(cpu):.2f} MB/s per core, CPU time (target >= 2 MB/s per core)")
     print(f"  cold first pass incl. jieba/spaCy load: {size / 1e6 / cold:.2f} MB/s ({cold:.2f} s)")
     print(f"  peak RSS {rss:.0f} MB (target < 400 MB)")
     return 0

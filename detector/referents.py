@@ -86,7 +86,14 @@ def resolve(raw: str, rules: Rules | None = None, rules_key: str | None = None) 
     """Clean the raw text before a number and find its concept.
 
     Confidence is 1.0 when the whole cleaned referent is an alias, 0.8 when it ends with one (「辽宁省援藏资金」
-    does not; 「其他收入」 does), and 0.5 when an alias only occurs inside it."""
+    does not; 「其他收入」 does), and 0.5 when an alias only occurs inside it. The aliases are those of the
+    rules given (a user's rules folder included)."""
+    return _resolve(raw, rules.source if rules is not None else rules_key)
+
+
+@lru_cache(maxsize=1 << 14)
+def _resolve(raw: str, rules_key: str | None) -> Referent:
+    """Cached: the same clause words recur across a document and a batch, and a Referent is frozen."""
     year_m = YEAR.search(raw)
     year = int(year_m.group(1)) if year_m else None
     text = clean(raw)

@@ -32,6 +32,7 @@ class Rules:
     tables: list[dict]
     checks: dict[str, dict]
     lexicon: list[str] = field(default_factory=list)
+    source: str | None = None  # the user's rules folder merged over the shipped rules, if any
 
     def alias_index(self) -> list[tuple[str, str]]:
         """(alias, concept id) pairs, longest alias first, for greedy matching of referents."""
@@ -84,6 +85,7 @@ def load_rules(extra_dir: str | None = None) -> Rules:
         tables=list(raw["tables"] or []),
         checks=dict(raw["checks"] or {}),
         lexicon=lexicon,
+        source=extra_dir,
     )
 
 

@@ -104,3 +104,12 @@ def test_a_subject_is_not_placed_under_a_branch_listed_with_another_name():
             "20137     网信事务               771.28万元\n2013701   行政运行               771.28万元\n")
     (a, *_) = of(extract(from_text(text), RULES), AmountClaim)
     assert a.concept is None and a.within == "201"
+
+
+def test_a_users_rules_folder_extends_the_concepts_claims_link_to(tmp_path):
+    (tmp_path / "concepts.yaml").write_text("aid_fund:\n  name: 援藏资金\n  aliases: [对口支援资金]\n  side: expense\n",
+                                            encoding="utf-8")
+    doc = from_text("2023年度部门决算\n三、支出决算情况说明\n对口支援资金63.18万元。\n")
+    (shipped,) = of(extract(doc, RULES), AmountClaim)
+    (extended,) = of(extract(doc, load_rules(str(tmp_path))), AmountClaim)
+    assert shipped.concept is None and (extended.concept, extended.link_confidence) == ("aid_fund", 1.0)

@@ -94,6 +94,12 @@ def _warm_up(rules_dir: str | None) -> None:
         result = run_document(Task(source, sha256="", rules_dir=rules_dir))
         if result["row"]["status"] != "ok":
             raise RuntimeError(result["row"]["error_message"])
+    from detector import claims
+
+    if hasattr(claims, "nlp"):
+        # The claims cut some referents with jieba, whose dictionary loads on first use (~100 MB, seconds):
+        # loaded now, or a worker's first real document pays it against --timeout.
+        claims.nlp.tokens("年初预算为一般公共预算财政拨款支出")
 
 
 def _limit_memory(max_bytes: int | None) -> str | None:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from detector.batch.engines import LocalPool, WorkerSettings, run_dask
 from detector.batch.store import Store, config_key, materialise
-from detector.batch.walk import DocSource, FileRef, ZipLimits, discover
+from detector.batch.walk import DocSource, FileRef, ZipCache, ZipLimits, discover
 from detector.batch.work import Task, document_sha256, error_result
 from detector.errors import IngestError, UsageError
 
@@ -108,12 +108,13 @@ def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
     known: list[dict] = []
     skipped = 0
     store.db.execute("BEGIN")  # the hash cache is only a cache: one commit for the whole plan
+    zips = ZipCache()  # members of one archive are neighbours in id order: open it once
     for src in sources:
         if src.error:
             known.append(error_result(Task(src, sha256=""), *src.error, seconds=0.0))
         else:
             try:
-                sha = _hash(src, store, limits, rehash)
+                sha = _hash(src, store, limits, zips, rehash)
             except IngestError as exc:
                 known.append(error_result(Task(src, sha256=""), exc.code, exc.message, seconds=0.0))
             else:
@@ -123,11 +124,12 @@ def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
                     tasks.append(Task(src, sha256=sha, limits=limits))
         if tick:
             tick()
+    zips.close()
     store.db.execute("COMMIT")
     return tasks, known, skipped
 
 
-def _hash(src: DocSource, store: Store, limits: ZipLimits, rehash: bool = False) -> str:
+def _hash(src: DocSource, store: Store, limits: ZipLimits, zips: ZipCache, rehash: bool = False) -> str:
     now = time.time()
     try:
         keys = [_stat_key(ref, now) for ref in src.files]
@@ -136,7 +138,7 @@ def _hash(src: DocSource, store: Store, limits: ZipLimits, rehash: bool = False)
     cache_key = None if None in keys else "\x1e".join(keys)  # type: ignore[arg-type]
     sha = store.cached_hash(cache_key) if cache_key and not rehash else None
     if sha is None:
-        sha = document_sha256(src.files, [ref.read(limits) for ref in src.files])
+        sha = document_sha256(src.files, [ref.read(limits, zips) for ref in src.files])
         if cache_key:
             store.cache_hash(cache_key, sha)
     return sha

@@ -43,6 +43,7 @@ from detector.io import atomic_path
 
 STORE_FILE = "scan.sqlite"
 LOCK_FILE = ".scan.lock"
+OUTPUT_STEMS = {"documents", "claims", "checks", "findings"}
 FORMAT = "2"  # of the store's tables; a store of another format is emptied (its results are redone)
 TABLES = ("claims", "checks", "findings")  # Arrow IPC blobs; "contract" holds the findings as JSON lines
 SCHEMA = """
@@ -68,6 +69,9 @@ class Store:
         except BlockingIOError as exc:
             self._lock.close()
             raise UsageError(f"另一个扫描正在写入 {self.out} / another scan is writing to this folder") from exc
+        for stale in self.out.glob(".*.tmp"):  # outputs half-written by a scan killed while writing them
+            if stale.name.split(".")[1] in OUTPUT_STEMS:
+                stale.unlink(missing_ok=True)
         self.db = sqlite3.connect(self.out / STORE_FILE, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

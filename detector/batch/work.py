@@ -22,8 +22,10 @@ from pathlib import Path
 
 from detector import ingest
 from detector.batch.store import encode_tables
-from detector.batch.walk import DocSource, FileRef, ZipLimits
+from detector.batch.walk import DocSource, FileRef, ZipCache, ZipLimits
 from detector.errors import GoujiError
+
+ZIPS = ZipCache()  # this worker's open archives, kept across its documents
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _sniffed_format(task: Task) -> str | None:
     formats = []
     for ref in task.source.files:
         try:
-            formats.append(sniff(ref.read(task.limits), ref.basename))
+            formats.append(sniff(ref.read(task.limits, ZIPS), ref.basename))
         except (GoujiError, MemoryError):
             return None
     return "+".join(sorted(set(formats))) or None
@@ -122,7 +124,7 @@ def _check(task: Task) -> dict:
 
     src = task.source
     t0 = time.perf_counter()
-    files = [(ref.basename, ref.read(task.limits)) for ref in src.files]
+    files = [(ref.basename, ref.read(task.limits, ZIPS)) for ref in src.files]
     t_read = time.perf_counter() - t0
     doc = ingest.load_bytes(files, src.id)
     del files

@@ -4,7 +4,8 @@ Why mutate real documents rather than generate random bytes: random bytes stop a
 disclosure with one flipped byte, a cut tail, shuffled lines, edited digits or the wrong encoding reaches the
 readers, the number parser, the claim frames and the checks — where the unhandled exceptions hide. Each base
 text is also rendered as DOCX, XLSX and HTML, and container mutations edit the XML inside the ZIP (then
-re-zip it), so the XML parsers are exercised, not just the CRC check.
+re-zip it), so the XML parsers are exercised, not just the CRC check. Real PDFs (the Jiangsu disclosures,
+when the shared corpus is present) are mutated as bytes.
 
 Every input is checked by :func:`detector.pipeline.check_paths` under a time limit. An :class:`IngestError`
 is a handled outcome; any other exception, or running past the limit, is a failure. Inputs are derived
@@ -37,7 +38,11 @@ from detector.ingest.text import decode, parse_text
 from detector.model import Block, Paragraph, Table
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = [ROOT / "corpus" / "samples", ROOT.parent / "shared" / "corpus" / "seeds"]
+SHARED = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS = [ROOT / "corpus" / "samples", SHARED / "seeds", SHARED / "jiangsu"]
+# Real disclosure PDFs join the corpus as they are (their text cannot be re-rendered faithfully); only the
+# smaller ones, so that PDFs stay a share of the inputs and a 10,000-input run keeps its pace.
+MAX_PDF_BYTES = 300_000
 Sample = tuple[str, bytes]  # file name (its extension matters to the sniffer's tie-breaks), bytes
 Mutator = Callable[[bytes, str, random.Random], tuple[bytes, str]]
 
@@ -46,7 +51,8 @@ Mutator = Callable[[bytes, str, random.Random], tuple[bytes, str]]
 
 
 def load_corpus(folders: list[Path]) -> list[Sample]:
-    """Text documents of ``folders`` (absent folders are skipped), each also rendered as DOCX, XLSX, HTML."""
+    """Text documents of ``folders`` (absent folders are skipped), each also rendered as DOCX, XLSX, HTML, and
+    the PDFs of ``folders`` and their subfolders up to :data:`MAX_PDF_BYTES`."""
     samples: list[Sample] = []
     for folder in folders:
         for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
@@ -54,6 +60,9 @@ def load_corpus(folders: list[Path]) -> list[Sample]:
             blocks = parse_text(decode(data, path.name)[0], path.name)
             samples += [(path.name, data), (f"{path.stem}.docx", render_docx(blocks)),
                         (f"{path.stem}.xlsx", render_xlsx(blocks)), (f"{path.stem}.html", render_html(blocks))]
+        for path in sorted(folder.rglob("*.pdf")) if folder.is_dir() else []:
+            if path.stat().st_size <= MAX_PDF_BYTES:
+                samples.append((path.name, path.read_bytes()))
     return samples
 
 

@@ -327,6 +327,32 @@ def test_two_million_character_line(tmp_path: Path) -> None:
     assert isinstance(html, Document) and len(html.paragraphs[0].text) == len(line)
 
 
+@pytest.mark.slow
+def test_two_million_character_line_is_checked_not_only_read(tmp_path: Path) -> None:
+    """The whole pipeline on a 2-million-character line of sentences: findings, within a time limit."""
+    from detector.pipeline import check_paths
+
+    sentence = "本年支出合计1,226.42万元，其中：基本支出1,012.86万元，占82.59%；项目支出213.56万元，占17.41%。"
+    path = write(tmp_path, "long.txt", (sentence * (2_000_000 // len(sentence) + 1)).encode("utf-8"))
+    with time_limit(240):
+        result = check_paths([path])
+    assert sum(o.rule == "narrative.sum" and o.status == "pass" for o in result.outcomes) > 20_000
+    assert not [o for o in result.outcomes if o.status == "fail"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=TimeoutError, reason=(
+    "claims.enumerations/_parts is quadratic in the mentions of one sentence: a 2M-character line of clauses "
+    "with no 。 (≈36,000 其中 listings, ≈110,000 amounts) runs for hours (40k chars: 16 s, 20k: 4.6 s)"))
+def test_two_million_character_line_without_a_full_stop_is_checked_in_bounded_time(tmp_path: Path) -> None:
+    from detector.pipeline import check_paths
+
+    clause = "本年支出合计1,226.42万元，其中：基本支出1,012.86万元，占82.59%，项目支出213.56万元，"
+    path = write(tmp_path, "long.txt", (clause * (2_000_000 // len(clause) + 1)).encode("utf-8"))
+    with time_limit(45):
+        check_paths([path])
+
+
 # ------------------------------------------------------------------------------------------------ encodings
 
 ENCODINGS = {
@@ -351,6 +377,21 @@ def assert_same_as_utf8(path: Path, tmp_path: Path, encodings: dict = ENCODINGS)
         doc = outcome(write(tmp_path, f"{path.stem}.{name}.txt", data))
         assert isinstance(doc, Document), (name, doc)
         assert shape(doc) == reference, f"{path.name} in {name} reads differently"
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.txt")))
+def test_samples_reencoded_give_the_same_findings(tmp_path: Path, sample: str) -> None:
+    """Not only the same text: the same findings, fingerprints included, from every encoding."""
+    from detector.pipeline import check_paths
+
+    def findings(path: Path) -> list[tuple]:
+        return sorted((f.rule, f.fingerprint, f.message) for f in check_paths([path], doc_id=sample).findings)
+
+    source = SAMPLES / sample
+    reference = findings(source)
+    text = source.read_text(encoding="utf-8")
+    for name in ("gb18030", "utf-16-le", "utf-16-be-bom"):
+        assert findings(write(tmp_path, f"{name}.txt", ENCODINGS[name](text))) == reference, name
 
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.txt")))
@@ -463,3 +504,32 @@ def test_report_crashing_while_written_leaves_the_previous_report(sample_results
     assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [out.name]
     if kind == "xlsx":
         assert openpyxl.load_workbook(out).sheetnames  # still a whole workbook
+
+
+# ---------------------------------------------------------------------------------- archives of archives
+
+
+def test_nested_zips_depth_ratio_and_size_limits(tmp_path: Path) -> None:
+    """A zip in a zip is read; one level deeper is refused by name; a bomb inside a nested zip and an archive
+    that would expand past the budget are errors of their own documents; nothing else is lost."""
+    from test_scan import _zip as _zip_of
+
+    from detector.batch.walk import ZipLimits, discover
+
+    text = "2023年度支出总计80万元。".encode()
+    deep = _zip_of({"deep.txt": text})
+    bomb = b"0" * (12 * 1024 * 1024)
+    mid = _zip_of({"ok.txt": text, "inner.zip": deep, "bomb.txt": bomb})
+    (tmp_path / "outer.zip").write_bytes(_zip_of({"mid.zip": mid, "top.txt": text}))
+    docs = {d.id: d for d in discover([tmp_path])}
+    assert docs["outer.zip/top.txt"].error is None and docs["outer.zip/top.txt"].files[0].read() == text
+    assert docs["outer.zip/mid.zip/ok.txt"].error is None and docs["outer.zip/mid.zip/ok.txt"].files[0].read() == text
+    assert docs["outer.zip/mid.zip/inner.zip"].error[0] == "zip_limit"
+    assert "嵌套过深" in docs["outer.zip/mid.zip/inner.zip"].error[1]
+    assert "outer.zip/mid.zip/inner.zip/deep.txt" not in docs
+    code, message = docs["outer.zip/mid.zip/bomb.txt"].error
+    assert code == "zip_limit" and "压缩" in message
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "huge.zip").write_bytes(_zip_of({f"{i}.txt": text * 20_000 for i in range(4)}))
+    (huge,) = discover([tmp_path / "big"], limits=ZipLimits(max_total_bytes=1_000_000))
+    assert huge.id == "huge.zip" and huge.error[0] == "zip_limit" and "解压后过大" in huge.error[1]

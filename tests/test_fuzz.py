@@ -29,6 +29,17 @@ def test_corpus_renders_every_format_readably(corpus: list[fuzz.Sample]) -> None
             assert any(b.kind == "table" for b in content.blocks), name
 
 
+def test_corpus_takes_real_pdfs_below_the_size_cap(tmp_path: Path) -> None:
+    (tmp_path / "2019").mkdir()
+    small = b"%PDF-1.4\n" + b"0" * 1000
+    (tmp_path / "2019" / "预算公开.pdf").write_bytes(small)
+    (tmp_path / "big.pdf").write_bytes(b"%PDF-1.4\n" + b"0" * fuzz.MAX_PDF_BYTES)
+    (tmp_path / "a.txt").write_bytes((SAMPLES / "yusuan_2024_clean.txt").read_bytes())
+    names = [name for name, _ in fuzz.load_corpus([tmp_path])]
+    assert names == ["a.txt", "a.docx", "a.xlsx", "a.html", "预算公开.pdf"]
+    assert dict(fuzz.load_corpus([tmp_path]))["预算公开.pdf"] == small
+
+
 def test_mutations_are_reproducible_and_change_the_input(corpus: list[fuzz.Sample]) -> None:
     first = [fuzz.mutate(corpus[i % len(corpus)], random.Random(f"7:{i}")) for i in range(40)]
     again = [fuzz.mutate(corpus[i % len(corpus)], random.Random(f"7:{i}")) for i in range(40)]

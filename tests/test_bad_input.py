@@ -533,3 +533,37 @@ def test_nested_zips_depth_ratio_and_size_limits(tmp_path: Path) -> None:
     (tmp_path / "big" / "huge.zip").write_bytes(_zip_of({f"{i}.txt": text * 20_000 for i in range(4)}))
     (huge,) = discover([tmp_path / "big"], limits=ZipLimits(max_total_bytes=1_000_000))
     assert huge.id == "huge.zip" and huge.error[0] == "zip_limit" and "解压后过大" in huge.error[1]
+
+
+# ----------------------------------------------------------------------------------- the real command line
+
+
+def test_gouji_check_over_a_folder_of_broken_files_reports_each_and_goes_on(tmp_path: Path) -> None:
+    """The real ``gouji check``: every broken file gets one line naming it and what is wrong (never a
+    traceback), the readable document is still checked; only when nothing could be read is the status 2."""
+    import json
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    broken = {"a_empty.txt": b"", "b_garbage.pdf": random.Random(5).randbytes(5000),
+              "c_cut.docx": docx_bytes()[:700], "d_bomb.xlsx": with_member(xlsx_bytes(), "docProps/x.xml", b" " * (12 << 20)),
+              "e_fake.pdf": b"%PDF-1.4\n" + bytes(range(256)) * 20}
+    for name, data in broken.items():
+        write(docs, name, data)
+    write(docs, "z_planted.txt", SAMPLE.read_bytes())
+    root = Path(__file__).resolve().parents[1]
+
+    def gouji(*paths: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "detector.cli", "check", *map(str, paths), "--format", "jsonl"],
+                              capture_output=True, text=True, cwd=root, timeout=600)
+
+    proc = gouji(docs)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert sorted(line.split(":")[1].strip() for line in lines) == sorted(broken), lines
+    assert all("/" in line and any("\u4e00" <= ch <= "\u9fff" for ch in line) for line in lines)  # 中文 / English
+    assert {json.loads(x)["doc"] for x in proc.stdout.splitlines()} == {"z_planted.txt"}
+    only_broken = gouji(*(docs / n for n in broken))
+    assert only_broken.returncode == 2 and "no document could be read (5 failed)" in only_broken.stderr

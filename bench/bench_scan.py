@@ -18,9 +18,11 @@ Two figures per run:
 The speedup target (≥ 1.7× at 2 jobs) is judged on the checking rate; the wall ratio is printed beside it.
 
 CPU: user + system seconds of the scan and its workers (``getrusage`` of reaped children), so a run slowed down
-by other work on the machine shows as wall ≫ CPU / jobs. Memory: a sampler polls each worker's RSS every 0.1 s;
-reported is the peak per worker, whether it is flat within a run (RSS after the last quarter of the documents
-within 15 % + 20 MB of RSS after the first quarter) and across corpus sizes (the peak with 2× the documents).
+by other work on the machine shows as wall ≫ CPU / jobs. Workers busy: the documents' own seconds over
+jobs × the checking phase — near 100 % means no worker waited for the scan process (for work or to hand results
+back), so what is left of a missed speedup is cores the machine did not give. Memory: a sampler polls each worker's RSS every 0.1 s;
+reported is the peak per worker, whether it is flat within a run (once documents are committed, RSS over the
+last quarter of the samples within 15 % + 20 MB of RSS over the second quarter) and across corpus sizes (the peak with 2× the documents).
 Targets: RSS per worker < 400 MB and flat.
 
 Usage: ``python bench/bench_scan.py [--docs 500] [--repeats 3] [--corpus text,jiangsu]``
@@ -81,6 +83,7 @@ class Run:
     docs: int
     cpu: float  # user + system seconds of the scan and its workers
     load: float  # 1-minute load average when the run ended
+    busy: float  # Σ per-document seconds / (jobs × checking): how much of the checking phase workers were busy
     peak_rss: dict[int, float] = field(default_factory=dict)  # worker pid → MB
     flat: dict[int, bool] = field(default_factory=dict)
 
@@ -141,12 +144,16 @@ def run_scan(root: Path, jobs: int, per_folder: bool) -> Run:
         raise SystemExit(f"scan failed ({code}): {' '.join(cmd)}")
     docs = _committed(out / "scan.sqlite")
     meta = _meta(out / "scan.sqlite")
+    with sqlite3.connect(out / "scan.sqlite") as con:
+        doc_seconds = con.execute("SELECT SUM(json_extract(row, '$.seconds_total')) FROM documents").fetchone()[0]
     shutil.rmtree(out, ignore_errors=True)
     start = max(meta["planned"], meta["workers_ready"])
-    run = Run(jobs=jobs, wall=wall, checking=max(meta["last_commit"] - start, 1e-9), docs=docs, cpu=cpu,
-              load=psutil.getloadavg()[0])
+    checking = max(meta["last_commit"] - start, 1e-9)
+    run = Run(jobs=jobs, wall=wall, checking=checking, docs=docs, cpu=cpu, load=psutil.getloadavg()[0],
+              busy=(doc_seconds or 0.0) / (jobs * checking))
     for pid, points in series.items():
         run.peak_rss[pid] = max(r for _, r in points)
+        points = [(d, r) for d, r in points if d > 0]  # flatness over the documents, not the worker's start-up
         if len(points) >= 8:
             q = len(points) // 4
             early = statistics.median(r for _, r in points[q: 2 * q])
@@ -175,9 +182,10 @@ def bench(name: str, root: Path, size: int, per_folder: bool, repeats: int) -> d
         wall = statistics.median(r.wall for r in rs)
         checking = statistics.median(r.checking for r in rs)
         cpu = statistics.median(r.cpu for r in rs)
+        busy = statistics.median(r.busy for r in rs)
         print(f"  --jobs {jobs}: {docs} docs; wall {wall:.2f} s → {docs / wall:.1f} docs/s, {size / 1e6 / wall:.2f} MB/s;"
               f" checking {checking:.2f} s → {docs / checking:.1f} docs/s, {size / 1e6 / checking:.2f} MB/s;"
-              f" CPU {cpu:.1f} s")
+              f" CPU {cpu:.1f} s; workers busy {busy:.0%} of the checking phase")
         peaks = [p for r in rs for p in r.peak_rss.values()]
         flats = [f for r in rs for f in r.flat.values()]
         if peaks:

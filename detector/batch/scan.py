@@ -103,7 +103,6 @@ def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
     number skipped because the store holds them with the same content hash and configuration. A document
     that timed out or ran out of memory counts as done only under the same limits: raise --timeout and it is
     tried again."""
-    done = store.done()
     tasks: list[Task] = []
     known: list[dict] = []
     skipped = 0
@@ -118,7 +117,7 @@ def plan(sources: list[DocSource], store: Store, config: str, limits: ZipLimits,
             except IngestError as exc:
                 known.append(error_result(Task(src, sha256=""), exc.code, exc.message, seconds=0.0))
             else:
-                if done.get(src.id) in ((sha, config), (sha, limits_config(config, settings))):
+                if store.done_key(src.id) in ((sha, config), (sha, limits_config(config, settings))):
                     skipped += 1
                 else:
                     tasks.append(Task(src, sha256=sha, limits=limits))

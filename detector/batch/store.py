@@ -105,6 +105,11 @@ class Store:
         """doc id → (sha256, config) of every document committed so far."""
         return {d: (s, c) for d, s, c in self.db.execute("SELECT doc, sha256, config FROM documents")}
 
+    def done_key(self, doc: str) -> tuple[str, str] | None:
+        """(sha256, config) of one committed document (a lookup, so a plan over millions holds none of them)."""
+        row = self.db.execute("SELECT sha256, config FROM documents WHERE doc = ?", (doc,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def put(self, doc: str, sha256: str, config: str, row: dict, blobs: dict[str, bytes | str | None]) -> None:
         """Commit one document with all its rows (``blobs``: see :func:`encode_tables`), replacing what an
         earlier run stored for it."""

@@ -35,5 +35,13 @@ def lexicon_words(rules: Rules) -> list[str]:
 
 
 def tokens(text: str, rules_key: str | None = None) -> list[str]:
-    """jieba tokens of ``text`` through the spaCy tokenizer."""
-    return [t.text for t in pipeline(rules_key).tokenizer(text)]
+    """jieba tokens of ``text`` through the spaCy tokenizer: its jieba segmenter and its whitespace handling
+    (``util.get_words_and_spaces``), the token texts a ``Doc`` would hold, without building the ``Doc``."""
+    from spacy import util
+    from spacy.lang.zh import Segmenter
+
+    tokenizer = pipeline(rules_key).tokenizer
+    if tokenizer.segmenter != Segmenter.jieba:
+        return [t.text for t in tokenizer(text)]
+    words = [w for w in tokenizer.jieba_seg.cut(text, cut_all=False) if w]
+    return util.get_words_and_spaces(words, text)[0]

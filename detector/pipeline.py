@@ -26,9 +26,12 @@ def check_document(doc: Document, rules: Rules | None = None) -> Result:
     timings["claims"] = time.perf_counter() - t
     t = time.perf_counter()
     understood = understand_document(doc, rules)  # once, for both table checkers
+    checked = [t for t in understood if t.identity is not None]
+    # the keyed figures, once for both when both checkers read the same tables (cross only reads scaled ones)
+    index = tables.facts(checked, rules) if checked and all(t.scale for t in checked) else None
     outcomes = narrative.run(doc, claims, rules)
-    outcomes += tables.run(doc, rules, understood)
-    outcomes += cross.run(doc, claims, rules, understood)
+    outcomes += tables.run(doc, rules, understood, index)
+    outcomes += cross.run(doc, claims, rules, understood, index)
     timings["checks"] = time.perf_counter() - t
     found = findings_mod.to_findings(doc.id, outcomes)
     return Result(doc=doc, claims=claims, outcomes=outcomes, findings=found, timings=timings)

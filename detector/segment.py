@@ -40,6 +40,8 @@ def sentences(doc: Document) -> Iterator[Sentence]:
 
 
 def split_paragraph(p: Paragraph, section: str = "", section_block: int | None = None) -> Iterator[Sentence]:
+    if not HAS_DIGIT.search(p.text):
+        return  # no sentence of it can bear a number (the pattern has no anchors: a match in a part is one in all)
     for start, end in _spans(p.text):
         text = p.text[start:end]
         if not text.strip() or not HAS_DIGIT.search(text):

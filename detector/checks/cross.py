@@ -62,16 +62,18 @@ class Link:
     wording: str | None = None  # the row words the referent is compared with (None: the first fact's label)
 
 
-def run(doc: Document, claims: list[Claim], rules: Rules, understood: list | None = None) -> list[Outcome]:
+def run(doc: Document, claims: list[Claim], rules: Rules, understood: list | None = None,
+        index: dict[tuple, list[Fact]] | None = None) -> list[Outcome]:
     """One outcome per narrative amount linked to at least one table figure, and one per share whose whole
-    only a table states."""
+    only a table states. ``index``: the :func:`~detector.checks.tables.facts` of exactly these tables (the
+    understood tables with an identity and a scale), when the caller has it already."""
     understood = understood if understood is not None else understand_document(doc, rules)
     tables = [t for t in understood if t.identity is not None and t.scale]
     if not tables:
         return []
     v = vocab(rules)
-    index = facts(tables, rules)
-    fallback = _LabelIndex(index)
+    index = index if index is not None else facts(tables, rules)
+    fallback = _LabelIndex(index, [c.referent for c in claims if isinstance(c, AmountClaim) and not c.concept])
     paths = _paths(tables, index)
     changes = _change_amounts(claims)
     scope_of = _part_scopes(claims, v)
@@ -333,7 +335,7 @@ def _cell_text(f: Fact) -> str:
 class _LabelIndex:
     """Row labels of the standard tables for the TF-IDF fallback (character 1–3-grams: Chinese has no spaces)."""
 
-    def __init__(self, index: dict[tuple, list[Fact]]) -> None:
+    def __init__(self, index: dict[tuple, list[Fact]], referents: list[str]) -> None:
         self.keys: list[tuple] = []
         self.labels: list[str] = []
         for key, fs in index.items():
@@ -344,16 +346,29 @@ class _LabelIndex:
                 self.keys.append(key)
                 self.labels.append(label)
         self.index = index
-        self.vectorizer: TfidfVectorizer | None = None
-        if self.labels:
-            self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
-            self.matrix = self.vectorizer.fit_transform(self.labels)
+        # the referents that may need the fallback, compared with the labels in one batch (rows of a batch are
+        # computed independently: the same figures as one referent at a time), on the first that does
+        self.referents = list(dict.fromkeys(r for r in map(strip_marker, referents) if r))
+        self.sims: dict[str, object] | None = None
+
+    def _similarities(self, referent: str):
+        if self.sims is None or referent not in self.sims:
+            todo = self.referents if self.sims is None else [referent]
+            if self.sims is None:
+                self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
+                self.matrix = self.vectorizer.fit_transform(self.labels)
+                self.sims = {}
+                if referent not in self.referents:
+                    todo = [*todo, referent]
+            rows = cosine_similarity(self.vectorizer.transform(todo), self.matrix)
+            self.sims.update(zip(todo, rows, strict=True))
+        return self.sims[referent]
 
     def link(self, claim: AmountClaim) -> Link | None:
         referent = strip_marker(claim.referent)
-        if self.vectorizer is None or not referent:
+        if not self.labels or not referent:
             return None
-        sims = cosine_similarity(self.vectorizer.transform([referent]), self.matrix)[0]
+        sims = self._similarities(referent)
         best = float(sims.max())
         if best < MIN_SIMILARITY:
             return None

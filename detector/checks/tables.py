@@ -28,14 +28,17 @@ from detector.tables.vocab import vocab
 SURE = 0.85  # table confidence from which a failed relation is an error, not a warning
 
 
-def run(doc: Document, rules: Rules, understood: list | None = None) -> list[Outcome]:
-    """All table relations of one document, in document order: within tables first, then across tables."""
+def run(doc: Document, rules: Rules, understood: list | None = None,
+        index: dict[tuple, list[Fact]] | None = None) -> list[Outcome]:
+    """All table relations of one document, in document order: within tables first, then across tables.
+    ``index``: the :func:`facts` of exactly these tables (the understood tables with an identity), when the
+    caller has it already."""
     understood = understood if understood is not None else understand_document(doc, rules)
     tables = [t for t in understood if t.identity is not None]
     out: list[Outcome] = []
     for ut in tables:
         out += check_table(ut, rules)
-    out += check_across(tables, rules)
+    out += check_across(tables, rules, index)
     return out
 
 
@@ -370,11 +373,9 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
             side = half.side or ut.side
             first_total = next((r for r in half.rows if r.is_total and not r.code), None)
             carry = any(c.role in ("carryover", "carry_next") and c.additive for c in half.columns)
+            cols = [(c, _group(c, half, aliases)) for c in half.columns if c.additive or c.period != "current"]
             for row in half.rows:
-                for col in half.columns:
-                    if not col.additive and col.period == "current":
-                        continue
-                    group = _group(col, half, aliases)
+                for col, group in cols:
                     if row is first_total and ut.total_concept:
                         subject, component = _total_row_key(ut, col, group, carry)
                     elif row is first_total and not _label(row.label):
@@ -440,11 +441,12 @@ def _subject(row: Row, names: dict[str, str], aliases: dict[str, str]) -> str | 
     return names.get(label) or aliases.get(label)
 
 
-def check_across(tables: list[UnderstoodTable], rules: Rules) -> list[Outcome]:
+def check_across(tables: list[UnderstoodTable], rules: Rules, index: dict[tuple, list[Fact]] | None = None
+                 ) -> list[Outcome]:
     """The same keyed figure in two standard tables must agree (each later table against the first)."""
     out: list[Outcome] = []
     merged: dict[tuple, list[tuple[tuple, Fact]]] = defaultdict(list)
-    for key, fs in facts(tables, rules).items():
+    for key, fs in (index if index is not None else facts(tables, rules)).items():
         merged[key[:5]] += [(key, f) for f in fs]  # 预算数 / 决算数 / plain 合计 columns meet when compatible
     for group in merged.values():
         key, ref = group[0]

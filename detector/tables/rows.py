@@ -7,6 +7,8 @@ instead, and their hierarchy is read from the markers, a total row closing the r
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex as re
 
 from detector.tables.layout import CODE_RE
@@ -24,6 +26,7 @@ CODE_IN_LABEL = re.compile(r"^[\[【]?(\d{3}(?:\d{2}){0,2})[\]】]?(?=[^\d.年�
 QIZHONG = re.compile(r"^其中[:：]?")
 
 
+@lru_cache(maxsize=65536)
 def split_label(text: str) -> tuple[str | None, str]:
     """A label with a leading code ("2013701 行政运行", "[201]一般公共服务支出") → (code, name)."""
     t = (text or "").strip()
@@ -43,6 +46,7 @@ def marker(label: str) -> tuple[int, str] | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def strip_marker(label: str) -> str:
     """The label without its outline marker or 其中 prefix: the words a concept alias can match."""
     t = norm(label)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import regex as re
 
@@ -51,7 +52,12 @@ class Vocab:
         self.unit_re = re.compile(self.settings.get("unit_pattern", r"单位[:：]\s*(万元|千元|亿元|元)"))
 
     def words(self, key: str) -> list[str]:
-        return [str(w) for w in self.settings.get(key, [])]
+        """The word list of a setting, built once per key (callers only read it)."""
+        cache = self.__dict__.setdefault("_words", {})  # beside the fields: not in repr or equality
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = [str(w) for w in self.settings.get(key, [])]
+        return hit
 
     def unit_scale(self, unit: str | None) -> int | None:
         return self.settings.get("units", {}).get(unit) if unit else None
@@ -80,6 +86,7 @@ class Vocab:
         return best[1] if best else None
 
 
+@lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     """Header/label text without whitespace (PDF and word-processor exports break words with spaces)."""
     return "".join((text or "").split())

@@ -10,7 +10,7 @@ import pytest
 
 from detector import fuzz
 from detector.errors import IngestError
-from detector.ingest import read_bytes
+from detector.ingest import load, read_bytes
 
 SAMPLES = Path(__file__).resolve().parents[1] / "corpus" / "samples"
 
@@ -94,3 +94,25 @@ def test_fuzz_slice_has_no_unhandled_exception() -> None:
     assert not report.failures, report.summary()
     assert report.counts["ok"] > 0 and report.counts["ingest_error"] > 0  # both paths were exercised
     assert len(report.mutations) == len(fuzz.BYTE_MUTATORS)
+
+
+@pytest.mark.slow
+def test_fuzz_found_lone_surrogate_from_a_damaged_pdf(shared_corpus: Path, tmp_path: Path) -> None:
+    """Input 5474 of seed 1 (a Jiangsu PDF with flipped bytes, renamed .xls): its text layer holds a lone UTF-16
+    surrogate, which crashed spaCy's string store and cannot be written as UTF-8 (findings.jsonl, Parquet).
+    Ingestion writes U+FFFD in its place, so the findings serialise."""
+    import json
+
+    from detector.pipeline import check_paths
+
+    corpus = fuzz.load_corpus(fuzz.DEFAULT_CORPUS)
+    rng = random.Random("1:5474")
+    data, name, _ = fuzz.mutate(rng.choice(corpus), rng)
+    path = tmp_path / name
+    path.write_bytes(data)
+    doc = load(path)
+    texts = [b.text for b in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row]
+    assert any("\ufffd" in t for t in texts), "the damaged text layer is no longer what this test is about"
+    assert not [t for t in texts if any("\ud800" <= ch <= "\udfff" for ch in t)]
+    for f in check_paths([path]).findings:
+        json.dumps(f.to_dict(), ensure_ascii=False).encode("utf-8")

@@ -8,6 +8,7 @@ from the bytes (:mod:`detector.ingest.sniff`), never trusted from the extension.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,27 @@ def read_bytes(data: bytes, file: str) -> FileContent:
     module = importlib.import_module(READERS[fmt])
     content: FileContent = module.read(data, file)
     content.meta.setdefault("format", fmt)
+    _scrub_surrogates(content.blocks)
     return content
+
+
+# A lone UTF-16 surrogate is no character: a damaged PDF's text layer can yield one, and it breaks every later
+# encoder (spaCy's string store, JSON lines on stdout). Found by the fuzzer; U+FFFD keeps every offset.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub_surrogates(blocks: list[Block]) -> None:
+    def clean(text: str | None) -> str | None:
+        return _SURROGATE.sub("\ufffd", text) if text and _SURROGATE.search(text) else text
+
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            block.text = clean(block.text)
+            continue
+        block.title, block.notes = clean(block.title), [clean(n) for n in block.notes]
+        for row in block.rows:
+            for cell in row:
+                cell.text = clean(cell.text)
 
 
 def load(paths: list[str | Path] | str | Path, doc_id: str | None = None) -> Document:

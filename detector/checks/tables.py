@@ -375,21 +375,24 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
             carry = any(c.role in ("carryover", "carry_next") and c.additive for c in half.columns)
             cols = [(c, _group(c, half, aliases)) for c in half.columns if c.additive or c.period != "current"]
             for row in half.rows:
+                row_subject = _subject(row, names, aliases)  # the same for each column
                 for col, group in cols:
                     if row is first_total and ut.total_concept:
                         subject, component = _total_row_key(ut, col, group, carry)
                     elif row is first_total and not _label(row.label):
                         subject, component = _column_concept(col, group, aliases, rules), "total"
                     else:
-                        subject = _subject(row, names, aliases)
+                        subject = row_subject
                         component = "total" if col.scope or (col.total and not group) else (group or col.role or "")
                     if subject is None or not component:
                         continue
                     scope = col.scope or ut.scope
                     subject = scoped.get(scope, {}).get(subject, subject)
                     key = (scope, side, subject, component, col.period, col.measure)
+                    if key in seen:
+                        continue
                     term = _term(ut, row, col.col, rules)
-                    if term is None or key in seen:
+                    if term is None:
                         continue
                     seen.add(key)
                     out[key].append(Fact(ut, term, scope))

@@ -210,7 +210,7 @@ def extract_sentence(sent: Sentence, ctx: DocContext, rules: Rules, history: His
     out += change_claims(ms, amounts, sent, ctx, rules, history)
     out += share_claims(ms, amounts, sent, ctx, rules, history)
     out += rate_claims(ms, amounts, sent)
-    enums = enumerations(ms, amounts, sent) + group_enumerations(ms, amounts, sent, rules, history)
+    enums = [] if sent.cut else enumerations(ms, amounts, sent) + group_enumerations(ms, amounts, sent, rules, history)
     mark_exhaustive_by_shares(enums, [c for c in out if isinstance(c, ShareClaim)])
     out += enums
     out += count_claims(ms, sent)

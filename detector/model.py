@@ -158,6 +158,7 @@ class Sentence:
     file: str = ""
     section: str = ""  # the nearest heading above, e.g. "三、支出决算情况说明"
     section_block: int | None = None  # the heading's block, so a finding can show it as evidence
+    cut: bool = False  # a piece of a run-on text cut at a clause boundary: its listings cannot be delimited
 
 
 Period = Literal["current", "prior", "unknown"]

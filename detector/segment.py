@@ -42,12 +42,14 @@ def sentences(doc: Document) -> Iterator[Sentence]:
 def split_paragraph(p: Paragraph, section: str = "", section_block: int | None = None) -> Iterator[Sentence]:
     if not HAS_DIGIT.search(p.text):
         return  # no sentence of it can bear a number (the pattern has no anchors: a match in a part is one in all)
-    for start, end in _spans(p.text):
-        text = p.text[start:end]
-        if not text.strip() or not HAS_DIGIT.search(text):
-            continue
-        yield Sentence(text=text, block=p.index, start=start, end=end, page=p.page, file=p.file,
-                       section=section, section_block=section_block)
+    for span in _spans(p.text):
+        pieces = list(_bounded(p.text, *span))
+        for start, end in pieces:
+            text = p.text[start:end]
+            if not text.strip() or not HAS_DIGIT.search(text):
+                continue
+            yield Sentence(text=text, block=p.index, start=start, end=end, page=p.page, file=p.file,
+                           section=section, section_block=section_block, cut=len(pieces) > 1)
 
 
 # A sentence that only gives the reason for the one before it (「…增长1.66%。主要原因是政策性调资。」) belongs
@@ -69,3 +71,18 @@ def _spans(text: str) -> Iterator[tuple[int, int]]:
         current = (m.start(), m.end())
     if current is not None:
         yield current
+
+
+# Real sentences of the genre stay well under this; a run-on text without 。 (a table flattened into one line,
+# a garbled export) is cut at clause boundaries so that claim extraction, linear per sentence in most steps but
+# quadratic in a few, stays bounded on any input.
+MAX_SENTENCE = 1500
+CLAUSE_END = re.compile(r"[；;，]|,(?!\d)")  # 1,012.86 is no clause boundary
+
+
+def _bounded(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while end - start > MAX_SENTENCE:
+        cut = max((m.end() for m in CLAUSE_END.finditer(text, start, start + MAX_SENTENCE)), default=start + MAX_SENTENCE)
+        yield start, cut
+        start = cut
+    yield start, end

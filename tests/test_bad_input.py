@@ -341,16 +341,15 @@ def test_two_million_character_line_is_checked_not_only_read(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason=(
-    "claims.enumerations/_parts is quadratic in the mentions of one sentence: a 2M-character line of clauses "
-    "with no 。 (≈36,000 其中 listings, ≈110,000 amounts) runs for hours (40k chars: 16 s, 20k: 4.6 s)"))
 def test_two_million_character_line_without_a_full_stop_is_checked_in_bounded_time(tmp_path: Path) -> None:
     from detector.pipeline import check_paths
 
     clause = "本年支出合计1,226.42万元，其中：基本支出1,012.86万元，占82.59%，项目支出213.56万元，"
     path = write(tmp_path, "long.txt", (clause * (2_000_000 // len(clause) + 1)).encode("utf-8"))
-    with time_limit(45):
-        check_paths([path])
+    with time_limit(300):  # a hang guard, not a speed test: the quadratic version ran for hours
+        result = check_paths([path])
+    assert not [o for o in result.outcomes if o.status == "fail"]  # a cut listing is not summed
+    assert sum(o.rule == "narrative.share" and o.status == "pass" for o in result.outcomes) > 20_000
 
 
 # ------------------------------------------------------------------------------------------------ encodings

@@ -40,7 +40,7 @@ CHANGE_VERB = re.compile(rf"(?:(?P<up>{UP})|(?P<down>{DOWN}))(?:（(?:{UP}|{DOWN
 VERB_FIRST = re.compile(r"^\s*(?:(?P<up>增加|增长|提高)|(?P<down>减少|下降|降低|压减|缩减))了?(?=\p{Han})")
 TEMPLATE_DIRECTION = re.compile(r"增加（减少）|增长（下降）|增加\(减少\)|增长\(下降\)|增（减）")
 FLAT = re.compile(r"持平|无增减|没有变化|无变化")
-SHARE_WORD = re.compile(r"占(?P<whole>[^，,；;。%占]{0,30}?)(?:的|比[重例]为?|比为)?\s*$")
+SHARE_WORD = re.compile(r"占(?P<whole>[^，,；;。%占]{0,30}?)(?:的|比[重例]为?|比为?)?\s*$")
 RATE_WORD = re.compile(r"(?:完成(?:年初)?(?:预算|全年预算|调整预算)?(?:数)?的|预算执行率(?:为|达)?|执行率(?:为|达)?|完成率(?:为|达)?|支出进度(?:为|达)?|支出|完成|到位率(?:为|达)?)\s*$")
 COMPARE = re.compile(r"(?:与|同|和|较|比)\s*(?:上年|上一年|去年|\d{4}\s*年度?|年初预算|预算数?|上年度)(?:相比|比较|同期)?|比上年|较上年")
 ENUM_MARKER = re.compile(r"其中[：:]?|主要包括[：:]?|主要用于[：:]?|主要是[：:]?|主要有[：:]?|包括[：:]?|分别为[：:]?|分别是[：:]?|具体(?:为|是|包括|如下)[：:]?|用于以下方面[：:]?")
@@ -400,8 +400,9 @@ def share_claims(ms, amounts, sent, ctx, rules, history) -> list[ShareClaim]:
         if whole_text:
             ref = referents.resolve(whole_text, rules)
             if ref.concept and ref.confidence >= 0.8:
-                whole = history.latest(ref.concept, "current", part.measure if part else None) or history.latest(
-                    ref.concept)
+                here = [a for k, a in amounts.items() if k < i and a.concept == ref.concept and a is not part]
+                whole = here[-1] if here else history.latest(
+                    ref.concept, "current", part.measure if part else None) or history.latest(ref.concept)
         elif total is not None and part is not None and part is not total:
             whole = total
         elif part is not None:
@@ -466,7 +467,13 @@ def _is_part(part: AmountClaim, total: AmountClaim) -> bool:
     if FLOW_VERBS.search(bare) or part.period != total.period:
         return False
     return bool(bare) and bare not in ("支出", "实际支出", "支出决算", "决算") and (
-        part.concept is None or part.concept != total.concept)
+        part.concept is None or part.concept != total.concept or _narrower(part, total))
+
+
+def _narrower(part: AmountClaim, total: AmountClaim) -> bool:
+    """「政府采购支出总额356.40万元，其中：政府采购货物支出86.40万元」: a part that only contains the total's
+    name qualifies it (货物), while one that is the name (「实际支出8.2万元」 restating 8.2) does not."""
+    return part.link_confidence < 0.8 <= total.link_confidence
 
 
 def _strength(text: str) -> int:

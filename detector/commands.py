@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-severity", choices=["error", "warning", "info"], default="warning",
                    help="lowest severity shown (default warning; info shows rounding slips)")
     p.add_argument("--fail-on", choices=["error", "warning"], help="exit 1 when a finding of this severity or worse exists")
+    p.add_argument("--rules", metavar="DIR", help="a folder of your own concepts.yaml / identities.yaml / tables.yaml / "
+                   "lexicon.txt merged over the shipped rules (aliases, identities, layouts)")
     p.set_defaults(func=run_check)
 
     e = sub.add_parser("eval", help="score findings against gold labels / 按金标准评估",
@@ -38,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("paths", nargs="+", metavar="PATH")
     e.add_argument("--document-per-folder", action="store_true")
     e.add_argument("--findings", help="score this findings .jsonl instead of running the checks")
+    e.add_argument("--rules", metavar="DIR", help="your rules folder merged over the shipped rules")
     e.set_defaults(func=run_eval)
 
     r = sub.add_parser("rules", help="list every rule with its purpose and a worked example / 规则说明")

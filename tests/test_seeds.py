@@ -68,3 +68,23 @@ def test_fingerprints_are_stable_across_runs():
     a = [f.fingerprint for f in check_paths([SAMPLES / "juesuan_2023_planted.txt"]).findings]
     b = [f.fingerprint for f in check_paths([SAMPLES / "juesuan_2023_planted.txt"]).findings]
     assert a == b and len(set(a)) == len(a)
+
+
+def test_check_with_a_users_rules_folder(tmp_path):
+    """A domain expert's alias (rules/ as data) reaches the engine from the command line: the two figures of
+    对口支援资金 become one referent stated twice with different values."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "concepts.yaml").write_text("aid_fund:\n  name: 援藏资金\n  aliases: [对口支援资金]\n  side: expense\n",
+                                         encoding="utf-8")
+    doc = tmp_path / "d.txt"
+    doc.write_text("2023年度部门决算\n三、支出决算情况说明\n对口支援资金63.18万元。\n四、其他说明\n对口支援资金60.00万元。\n",
+                   encoding="utf-8")
+
+    def rules_of(*extra: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-m", "detector.cli", "check", str(doc), "--format", "jsonl", *extra],
+                             capture_output=True, text=True, check=True).stdout
+        return [json.loads(line)["rule"] for line in out.splitlines()]
+
+    assert rules_of() == []
+    assert rules_of("--rules", str(rules)) == ["narrative.value"]

@@ -20,9 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
-
 from detector import referents
 from detector.checks.narrative import margin, sentence_evidence, severity_for
 from detector.checks.tables import SURE, Fact, cell_evidence, cell_name, facts, measures_agree
@@ -352,6 +349,11 @@ class _LabelIndex:
         self.sims: dict[str, object] | None = None
 
     def _similarities(self, referent: str):
+        # scikit-learn is imported here, on the first referent that needs the fallback: importing it costs
+        # ~2.3 s per process, most of gouji's start-up, and most documents never need it
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.metrics.pairwise import cosine_similarity
+
         if self.sims is None or referent not in self.sims:
             todo = self.referents if self.sims is None else [referent]
             if self.sims is None:

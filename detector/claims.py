@@ -245,6 +245,7 @@ def amount_claim(m: Mention, sent: Sentence, ctx: DocContext, rules: Rules) -> A
 
 
 HEAD_MIN_LEN = 8
+HEAD_LINK = 0.7  # a concept found only in a referent's head is a weak link
 # A token after which the words that follow name the figure: 「上年度列入此项的预留机动经费」「主要原因是增加了会议费」.
 HEAD_BOUNDARY = {"的", "是", "为", "了", "将", "对", "在", "用于", "安排", "包括"}
 
@@ -261,9 +262,6 @@ def _head(claim: AmountClaim, rules: Rules) -> None:
     ref = referents.resolve(head, rules)
     claim.referent = ref.text or head
     claim.concept, claim.link_confidence = ref.concept, min(ref.confidence, HEAD_LINK)
-
-
-HEAD_LINK = 0.7
 
 
 def _marked_subject(claim: AmountClaim, ctx: DocContext) -> None:

@@ -106,11 +106,8 @@ def _arabic(norm: str, text: str, found: list[Quantity]) -> None:
         found.append(_make(m, text, "count", Decimal(1)))
     if "占" in norm:
         for m in UNSIGNED_SHARE_RE.finditer(norm):
-            num = m.group("num")
-            if Decimal(num) <= 100:
-                found.append(Quantity(value=Decimal(num), unit="%", kind="percent", scale=Decimal(1),
-                                      text=text[m.start("num") : m.end("num")], start=m.start("num"),
-                                      end=m.end("num"), half_ulp=half_ulp(num)))
+            if Decimal(m.group("num")) <= 100:
+                found.append(_make(m, text, "percent", Decimal(1), unit="%", span="num"))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -138,18 +135,18 @@ def parse_number(text: str) -> Quantity | None:
                     end=len(norm), half_ulp=half_ulp(m.group("num")))
 
 
-def _make(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None = None) -> Quantity:
+def _make(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None = None, span: str | int = 0) -> Quantity:
+    """The quantity written by match ``m`` (its whole text, or the group ``span`` when the match carries
+    context, as 「占76.23」 does)."""
     num = m.group("num")
-    return Quantity(
-        value=Decimal(num.replace(",", "")),
-        unit=unit or m.group("unit"),
-        kind=kind,  # type: ignore[arg-type]
-        scale=scale,
-        text=text[m.start() : m.end()],
-        start=m.start(),
-        end=m.end(),
-        half_ulp=half_ulp(num),
-    )
+    return _quantity(m, text, kind, scale, unit or m.group("unit"), Decimal(num.replace(",", "")), half_ulp(num),
+                     span)
+
+
+def _quantity(m: re.Match, text: str, kind: str, scale: Decimal, unit: str, value: Decimal, half: Decimal,
+              span: str | int = 0) -> Quantity:
+    return Quantity(value=value, unit=unit, kind=kind, scale=scale,  # type: ignore[arg-type]
+                    text=text[m.start(span) : m.end(span)], start=m.start(span), end=m.end(span), half_ulp=half)
 
 
 def _make_cn(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None = None) -> Quantity | None:
@@ -165,17 +162,8 @@ def _make_cn(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None
     value, decimals = cn_to_decimal(num)
     if value is None or high.is_nan():
         return None
-    value += high
-    return Quantity(
-        value=value,
-        unit=unit or m.group("unit"),
-        kind=kind,  # type: ignore[arg-type]
-        scale=scale,
-        text=text[m.start() : m.end()],
-        start=m.start(),
-        end=m.end(),
-        half_ulp=Decimal(5) / (Decimal(10) ** (decimals + 1)),
-    )
+    return _quantity(m, text, kind, scale, unit or m.group("unit"), value + high,
+                     Decimal(5) / (Decimal(10) ** (decimals + 1)))
 
 
 def cn_to_decimal(cn: str) -> tuple[Decimal | None, int]:

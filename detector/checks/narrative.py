@@ -346,8 +346,9 @@ def check_within(amounts: list[AmountClaim]) -> list[Outcome]:
     a parent stated for a narrower fund scope elsewhere cannot raise a false alarm."""
     parents: dict[tuple, list[AmountClaim]] = defaultdict(list)
     for a in amounts:
-        if a.concept and a.concept.startswith("subject:") and a.link_confidence >= VALUE_LINK:
-            parents[(a.concept.split(":", 1)[1], a.period, a.measure)].append(a)
+        code = _subject_code(a, VALUE_LINK)
+        if code:
+            parents[(code, a.period, a.measure)].append(a)
     out: list[Outcome] = []
     for child in amounts:
         if child.within is None:
@@ -362,9 +363,8 @@ def check_within(amounts: list[AmountClaim]) -> list[Outcome]:
 def _ancestors(child: AmountClaim) -> list[str]:
     """Codes strictly above the figure: prefixes of the code it lies within, and that code itself when the
     figure's own code is unknown."""
-    own = child.concept.split(":", 1)[1] if child.concept and child.concept.startswith("subject:") else None
     codes = {child.within[:n] for n in (3, 5, 7) if len(child.within) >= n}
-    return sorted(codes - {own})
+    return sorted(codes - {_subject_code(child, 0.0)})
 
 
 def _within(child: AmountClaim, code: str, stated: list[AmountClaim]) -> Outcome:
@@ -417,8 +417,9 @@ def check_change_sums(claims: list[Claim]) -> list[Outcome]:
     return out
 
 
-def _subject_code(a: AmountClaim) -> str | None:
-    if a.concept and a.concept.startswith("subject:") and a.link_confidence >= 0.8:
+def _subject_code(a: AmountClaim, min_link: float = MIN_LINK) -> str | None:
+    """The 功能分类 code a figure is linked to (concept ``subject:2040501``), if linked firmly enough."""
+    if a.concept and a.concept.startswith("subject:") and a.link_confidence >= min_link:
         return a.concept.split(":", 1)[1]
     return None
 

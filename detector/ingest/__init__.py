@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _scrub_surrogates(blocks: list[Block]) -> None:
+    if not _SURROGATE.search("\n".join(_texts(blocks))):
+        return  # almost every document: one search over all its text instead of one per cell
+
     def clean(text: str | None) -> str | None:
         return _SURROGATE.sub("\ufffd", text) if text and _SURROGATE.search(text) else text
 
@@ -69,6 +73,19 @@ def _scrub_surrogates(blocks: list[Block]) -> None:
         for row in block.rows:
             for cell in row:
                 cell.text = clean(cell.text)
+
+
+def _texts(blocks: list[Block]) -> Iterator[str]:
+    """Every text of the blocks: paragraphs, table titles, notes and cells."""
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            yield block.text or ""
+            continue
+        yield block.title or ""
+        yield from (n or "" for n in block.notes)
+        for row in block.rows:
+            for cell in row:
+                yield cell.text or ""
 
 
 def load(paths: list[str | Path] | str | Path, doc_id: str | None = None) -> Document:

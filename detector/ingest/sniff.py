@@ -10,6 +10,9 @@ import zipfile
 from detector.errors import IngestError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# every byte but the control bytes _looks_binary counts: deleting these leaves just the control bytes, so one
+# bytes.translate counts them in C (a per-byte Python loop cost ~0.5 ms per 10 kB of text)
+_NOT_CONTROL = bytes([0, 9, 10, 12, 13, 27, *range(32, 256)])
 
 
 def sniff(data: bytes, file: str = "") -> str:
@@ -57,7 +60,7 @@ def _looks_binary(sample: bytes) -> bool:
     nul = sample.count(0)
     if nul and utf16_without_bom(sample):
         return False
-    ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27, 0))
+    ctrl = len(sample.translate(None, _NOT_CONTROL))
     return (ctrl + nul) / max(len(sample), 1) > 0.10
 
 

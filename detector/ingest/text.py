@@ -112,13 +112,12 @@ def parse_text(text: str, file: str = "") -> list[Block]:
     blocks: list[Block] = []
     rows: list[list[str]] = []
     row: list[str] = []
-    title: str | None = None
-    last_para: Paragraph | None = None
+    title: str | None = None  # the paragraph before the table rows, as written (bookmarks removed when used)
     offset = 0
     for line in text.split("\n"):
         start = offset
         offset += len(line) + 1
-        if line.startswith("\t"):
+        if line[:1] == "\t":
             row.append(line[1:].strip())
             continue
         if row:
@@ -129,10 +128,8 @@ def parse_text(text: str, file: str = "") -> list[Block]:
         if rows:
             blocks.append(_make_table(rows, title, file, len(blocks)))
             rows = []
-            title = None
-        last_para = Paragraph(index=len(blocks), text=line, file=file, offset=start)
-        blocks.append(last_para)
-        title = BOOKMARK_RE.sub("", line).strip()
+        blocks.append(Paragraph(index=len(blocks), text=line, file=file, offset=start))
+        title = line
     if row:
         rows.append(row)
     if rows:
@@ -141,7 +138,7 @@ def parse_text(text: str, file: str = "") -> list[Block]:
 
 
 def _make_table(rows: list[list[str]], title: str | None, file: str, index: int) -> Table:
-    grid = [[Cell(row=r, col=c, text=t) for c, t in enumerate(cells)] for r, cells in enumerate(rows)]
+    grid = [[Cell(r, c, t) for c, t in enumerate(cells)] for r, cells in enumerate(rows)]
     unit = None
     for cells in rows[:6]:
         for t in cells:
@@ -151,4 +148,6 @@ def _make_table(rows: list[list[str]], title: str | None, file: str, index: int)
                 break
         if unit:
             break
+    if title is not None:
+        title = BOOKMARK_RE.sub("", title).strip()
     return Table(index=index, rows=grid, title=title, file=file, unit=unit)

@@ -160,3 +160,32 @@ def test_subject_marked_figure_is_not_read_from_a_column_of_concepts():
     linked = [o for o in res if o.rule == "narrative.table_value"]
     assert linked and [o.status for o in linked] == ["unverifiable"]
     assert "科目" in linked[0].reason
+
+
+def test_label_similarities_are_scikit_learns_to_the_bit():
+    """The TF-IDF fallback computes scikit-learn's figures itself (scikit-learn cost ~8 ms per document):
+    the same floats, bit for bit, so every link, confidence and reason stays as scikit-learn made it."""
+    pytest.importorskip("sklearn")
+    import random
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from detector.tables import understand_document
+    from detector.tables.rows import strip_marker
+
+    samples = sorted((Path(__file__).resolve().parents[1] / "corpus" / "samples").glob("*.txt"))
+    real = sorted({strip_marker(r.label) for f in samples for ut in understand_document(load(f), RULES)
+                   for h in ut.halves for r in h.rows} - {""})
+    rng = random.Random(7)
+    alphabet = "一般公共预算财政拨款收入支出合计其中基本项目经费AbC  x"
+    for _ in range(30):
+        made = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14))).strip() or "支出" for _ in range(40)]
+        labels = rng.sample(real, min(len(real), 60)) + made
+        texts = rng.sample(labels, 10) + made[:5] + ["", "公共预算支出", "ZZZ"]
+        ours = cross.Tfidf(labels)
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
+        matrix = vectorizer.fit_transform(labels)
+        theirs = cosine_similarity(vectorizer.transform(texts), matrix)
+        for text, row in zip(texts, theirs, strict=True):
+            assert ours.similarities(text) == row.tolist(), text

@@ -17,8 +17,11 @@ cell of that concept (``narrative.table_share``), with the cell as evidence.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from detector import referents
 from detector.checks.narrative import margin, sentence_evidence, severity_for
@@ -70,14 +73,15 @@ def run(doc: Document, claims: list[Claim], rules: Rules, understood: list | Non
         return []
     v = vocab(rules)
     index = index if index is not None else facts(tables, rules)
-    fallback = _LabelIndex(index, [c.referent for c in claims if isinstance(c, AmountClaim) and not c.concept])
-    paths = _paths(tables, index)
+    totals = totals_by_subject(index)
+    fallback = _LabelIndex(index)
+    paths = _paths(tables, totals)
     changes = _change_amounts(claims)
     scope_of = _part_scopes(claims, v)
     out: list[Outcome] = []
     for claim in claims:
         if isinstance(claim, ShareClaim):
-            o = _share(claim, index, v, rules)
+            o = _share(claim, totals, v, rules)
             if o is not None:
                 out.append(o)
             continue
@@ -85,7 +89,7 @@ def run(doc: Document, claims: list[Claim], rules: Rules, understood: list | Non
             continue
         if _is_change(claim, changes, v):
             continue
-        link = _in_scope(_link(claim, index, fallback, paths, v), scope_of.get(id(claim)))
+        link = _in_scope(_link(claim, totals, fallback, paths, v), scope_of.get(id(claim)))
         if link is not None:
             out.append(_check(claim, link, _scoped_by_subject(claim, link, v)))
     return out
@@ -151,62 +155,72 @@ def allowed_scopes(concept: str, v: Vocab) -> set[str] | None:
     return own | {"all"} if own else None
 
 
-def concept_facts(index: dict[tuple, list[Fact]], concept: str, period: str, measure: str, v: Vocab) -> list[Fact]:
+Totals = dict[str, list[tuple[tuple, list[Fact]]]]  # subject → its keyed total figures, in the facts' order
+
+
+def totals_by_subject(index: dict[tuple, list[Fact]]) -> Totals:
+    """The facts' total figures grouped by subject: each claim looks up its concept's, not every key."""
+    out: Totals = {}
+    for key, fs in index.items():
+        if key[3] == "total":
+            out.setdefault(key[2], []).append((key, fs))
+    return out
+
+
+def concept_facts(totals: Totals, concept: str, period: str, measure: str, v: Vocab) -> list[Fact]:
     """The table figures holding a concept (or ``subject:<code>``) for a period and measure, in the sources
     of funds the concept allows."""
     subject = concept.split(":", 1)[1] if concept.startswith("subject:") else concept
     scopes = allowed_scopes(subject, v)
     return [
         f
-        for key, fs in index.items()
-        if key[2] == subject and key[3] == "total" and key[4] == period and measures_agree(key[5], measure)
-        and (scopes is None or key[0] in scopes)
+        for key, fs in totals.get(subject, [])
+        if key[4] == period and measures_agree(key[5], measure) and (scopes is None or key[0] in scopes)
         for f in fs
     ]
 
 
-def _link(claim: AmountClaim, index: dict[tuple, list[Fact]], fallback: _LabelIndex, paths: dict[str, list[tuple]],
-          v: Vocab) -> Link | None:
+def _link(claim: AmountClaim, totals: Totals, fallback: _LabelIndex, paths: Totals, v: Vocab) -> Link | None:
     if claim.concept:
-        found = concept_facts(index, claim.concept, claim.period, claim.measure, v)
+        found = concept_facts(totals, claim.concept, claim.period, claim.measure, v)
         if found:
             return Link(found, min(1.0, claim.link_confidence or 0.0), f"概念 {claim.concept}")
         return None
-    return _path_link(claim, index, paths) or fallback.link(claim)
+    return _path_link(claim, paths) or fallback.link(claim)
 
 
-def _path_link(claim: AmountClaim, index: dict[tuple, list[Fact]], paths: dict[str, list[tuple]]) -> Link | None:
+def _path_link(claim: AmountClaim, paths: Totals) -> Link | None:
     """A referent that reads exactly as a coded row's parent and own names (人大事务行政运行（项）支出)."""
     name = _path_key(claim.referent)
-    keys = [k for k in paths.get(name, []) if k[4] == claim.period and measures_agree(k[5], claim.measure)]
-    if not name or not keys or len({k[2] for k in keys}) != 1:
+    keys = [(k, fs) for k, fs in paths.get(name, []) if k[4] == claim.period and measures_agree(k[5], claim.measure)]
+    if not name or not keys or len({k[2] for k, _ in keys}) != 1:
         return None
-    found = [f for k in keys for f in index[k]]
-    return Link(found, PATH_LINK, f"科目路径 {keys[0][2]}", wording=name)
+    found = [f for _, fs in keys for f in fs]
+    return Link(found, PATH_LINK, f"科目路径 {keys[0][0][2]}", wording=name)
 
 
+@lru_cache(maxsize=1 << 14)
 def _path_key(text: str) -> str:
     """A subject name as a path key: markers, brackets and a trailing 支出 removed."""
     t = referents.canonical(strip_marker(referents.clean(text)))
     return t[: -len("支出")] if t.endswith("支出") and len(t) > 2 else t
 
 
-def _paths(tables: list[UnderstoodTable], index: dict[tuple, list[Fact]]) -> dict[str, list[tuple]]:
+def _paths(tables: list[UnderstoodTable], totals: Totals) -> Totals:
     """Path names of coded rows (款 name + 项 name, 类 name + 款 name) → the keys of their figures."""
     names: dict[str, str] = {}
     for ut in tables:
         for half in ut.halves:
             for r in half.rows:
-                if r.code:
-                    names.setdefault(r.code, _path_key(r.label))
-    out: dict[str, list[tuple]] = {}
-    for key in index:
-        code = key[2]
-        if key[3] != "total" or not code.isdigit() or len(code) < 5 or code[:-2] not in names:
+                if r.code and r.code not in names:
+                    names[r.code] = _path_key(r.label)
+    out: Totals = {}
+    for code, keyed in totals.items():
+        if not code.isdigit() or len(code) < 5 or code[:-2] not in names:
             continue
         path = names[code[:-2]] + names.get(code, "")
         if path != names[code[:-2]]:
-            out.setdefault(path, []).append(key)
+            out.setdefault(path, []).extend(keyed)
     return out
 
 
@@ -256,7 +270,7 @@ def _check(claim: AmountClaim, link: Link, scoped: bool = False) -> Outcome:
     )
 
 
-def _share(s: ShareClaim, index: dict[tuple, list[Fact]], v: Vocab, rules: Rules) -> Outcome | None:
+def _share(s: ShareClaim, totals: Totals, v: Vocab, rules: Rules) -> Outcome | None:
     """part ÷ whole = percent, the whole read from the table when the narrative names it but never states it
     (占“三公”经费的 8.75% beside a 三公 table whose “三公”经费 小计 is 833.60). None when the whole is stated
     (the narrative check has it), not a known concept, or not a whole of the part's concept."""
@@ -266,7 +280,7 @@ def _share(s: ShareClaim, index: dict[tuple, list[Fact]], v: Vocab, rules: Rules
     whole = referents.resolve(s.whole_referent, rules)
     if whole.concept is None or whole.confidence < MIN_LINK or not _is_part(part.concept, whole.concept, rules):
         return None
-    found = concept_facts(index, whole.concept, part.period, part.measure, v)
+    found = concept_facts(totals, whole.concept, part.period, part.measure, v)
     if not found:
         return None
     ref = found[0]
@@ -332,46 +346,25 @@ def _cell_text(f: Fact) -> str:
 class _LabelIndex:
     """Row labels of the standard tables for the TF-IDF fallback (character 1–3-grams: Chinese has no spaces)."""
 
-    def __init__(self, index: dict[tuple, list[Fact]], referents: list[str]) -> None:
+    def __init__(self, index: dict[tuple, list[Fact]]) -> None:
         self.keys: list[tuple] = []
-        self.labels: list[str] = []
+        labels: list[str] = []
         for key, fs in index.items():
             if key[3] != "total":
                 continue
             label = strip_marker(fs[0].term.row.label)
             if label:
                 self.keys.append(key)
-                self.labels.append(label)
+                labels.append(label)
         self.index = index
-        # the referents that may need the fallback, compared with the labels in one batch (rows of a batch are
-        # computed independently: the same figures as one referent at a time), on the first that does
-        self.referents = list(dict.fromkeys(r for r in map(strip_marker, referents) if r))
-        self.sims: dict[str, object] | None = None
-
-    def _similarities(self, referent: str):
-        # scikit-learn is imported here, on the first referent that needs the fallback: importing it costs
-        # ~2.3 s per process, most of gouji's start-up, and most documents never need it
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.metrics.pairwise import cosine_similarity
-
-        if self.sims is None or referent not in self.sims:
-            todo = self.referents if self.sims is None else [referent]
-            if self.sims is None:
-                self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
-                self.matrix = self.vectorizer.fit_transform(self.labels)
-                self.sims = {}
-                if referent not in self.referents:
-                    todo = [*todo, referent]
-            rows = cosine_similarity(self.vectorizer.transform(todo), self.matrix)
-            self.sims.update(zip(todo, rows, strict=True))
-        return self.sims[referent]
+        self.tfidf = Tfidf(labels)
 
     def link(self, claim: AmountClaim) -> Link | None:
         referent = strip_marker(claim.referent)
-        if not self.labels or not referent:
+        if not self.keys or not referent:
             return None
-        sims = self._similarities(referent)
-        best = float(sims.max())
+        sims = self.tfidf.similarities(referent)
+        best = max(sims)
         if best < MIN_SIMILARITY:
             return None
         keys = [k for k, s in zip(self.keys, sims, strict=True) if s >= best - 1e-9 and k[4] == claim.period]
@@ -381,3 +374,86 @@ class _LabelIndex:
         found = [f for k in keys for f in self.index[k]]
         return Link(found, best * 0.85, f"标签相似度 {best:.2f}")
 
+
+class Tfidf:
+    """Cosine similarities of a text with each of some labels over character 1–3-gram TF-IDF weights.
+
+    The figures are scikit-learn's — ``TfidfVectorizer(analyzer="char", ngram_range=(1, 3))`` fitted on the
+    labels, then ``cosine_similarity`` — computed in the same order of operations, so to the same bits
+    (tests/test_cross.py holds the two side by side). Why not scikit-learn itself: fitting it cost ~8 ms per
+    document, mostly input validation around a hundred short labels. Fitted on the first text compared: most
+    documents never need the fallback."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+        self.idf: dict[str, float] | None = None
+        self.postings: dict[str, list[tuple[int, float]]] = {}  # n-gram → (label, weight), in label order
+        self.sims: dict[str, list[float]] = {}
+
+    def _fit(self) -> None:
+        """IDF as scikit-learn smooths it, ln((1 + n) / (1 + df)) + 1, and each label's normalised weights."""
+        import numpy as np  # np.log as scikit-learn takes it: a SIMD logarithm may differ from math.log's
+
+        counts = [_char_ngrams(label) for label in self.labels]
+        df: dict[str, int] = {}  # in order of first appearance, as scikit-learn numbers n-grams while counting
+        for c in counts:
+            for g in c:
+                df[g] = df.get(g, 0) + 1
+        vocabulary = sorted(df)
+        idf = np.full(len(vocabulary), len(self.labels) + 1, dtype=np.float64)
+        idf /= np.array([df[g] + 1 for g in vocabulary], dtype=np.float64)
+        np.log(idf, out=idf)
+        idf += 1.0
+        self.idf = dict(zip(vocabulary, idf.tolist(), strict=True))
+        # a label's n-grams stay in order of first appearance: scikit-learn renames the columns alphabetically
+        # after counting without re-sorting the rows, and normalises them in that order
+        seen = {g: k for k, g in enumerate(df)}
+        for i, c in enumerate(counts):
+            for g, w in _unit_weights(c, sorted(c, key=seen.__getitem__), self.idf).items():
+                self.postings.setdefault(g, []).append((i, w))
+
+    def similarities(self, text: str) -> list[float]:
+        """The text's cosine similarity with each label (as scikit-learn's sparse product sums it: over the
+        text's n-grams in vocabulary order)."""
+        if self.idf is None:
+            self._fit()
+        sims = self.sims.get(text)
+        if sims is None:
+            idf = self.idf or {}
+            counts = _char_ngrams(text)
+            weights = _unit_weights(counts, sorted(g for g in counts if g in idf), idf)
+            sims = self.sims[text] = [0.0] * len(self.labels)
+            for g, w in weights.items():
+                for i, y in self.postings[g]:
+                    sims[i] += w * y
+        return sims
+
+
+_SPACES = re.compile(r"\s\s+")
+
+
+def _char_ngrams(text: str) -> dict[str, int]:
+    """Counts of a text's character 1-, 2- and 3-grams, as scikit-learn's char analyzer reads it (lower case,
+    runs of white space as one space)."""
+    t = _SPACES.sub(" ", text.lower())
+    counts: dict[str, int] = {}
+    for n in (1, 2, 3):
+        for i in range(len(t) - n + 1):
+            g = t[i : i + n]
+            counts[g] = counts.get(g, 0) + 1
+    return counts
+
+
+def _unit_weights(counts: dict[str, int], grams: list[str], idf: dict[str, float]) -> dict[str, float]:
+    """count × idf of each of ``grams``, L2-normalised twice as scikit-learn does it (the vectoriser, then
+    cosine_similarity): each time the squares summed one by one in the order of ``grams``, a row of zeros left
+    alone."""
+    data = [counts[g] * idf[g] for g in grams]
+    for _ in range(2):
+        total = 0.0
+        for d in data:
+            total += d * d
+        if total:
+            norm = math.sqrt(total)
+            data = [d / norm for d in data]
+    return dict(zip(grams, data, strict=True))

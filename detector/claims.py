@@ -12,6 +12,7 @@ named whole), through a small :class:`History` of recent amount claims.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import regex as re
 
@@ -64,6 +65,7 @@ SECTION_WHOLE = re.compile(r"([^，。；]{2,30}?)中[，,：:]")
 class Mention:
     q: Quantity
     left: str  # text from the previous mention (or sentence start) to this quantity
+    clause: str  # the clause of ``left`` right in front of the quantity (:func:`tail`): what it is about
     role: str = "amount"
     direction: int = 0
     sep_before: str = ""  # strongest separator between the previous mention and this one
@@ -96,9 +98,15 @@ class History:
 
 @dataclass
 class DocContext:
+    doc: Document
     year: int | None
     measure: str  # the document's default measure: budget for 预算, actual for 决算
-    subjects: dict[str, str] = field(default_factory=dict)  # code → name, the document's own lists first
+
+    @cached_property
+    def subjects(self) -> dict[str, str]:
+        """code → name, the document's own lists first. Read on first need: only a figure under a subject
+        heading asks, and reading every table cell for codes is a good part of a document's claim time."""
+        return subjects_mod.document_subjects(self.doc)
 
 
 def document_context(doc: Document) -> DocContext:
@@ -111,8 +119,7 @@ def document_context(doc: Document) -> DocContext:
             counts[int(y)] = counts.get(int(y), 0) + 1
         year = max(counts, key=lambda k: (counts[k], k)) if counts else None
     is_final = bool(re.search(r"决算|绩效自评|自评报告", head[:600])) or head.count("决算") > head.count("预算")
-    return DocContext(year=year, measure="actual" if is_final else "budget",
-                      subjects=subjects_mod.document_subjects(doc))
+    return DocContext(doc=doc, year=year, measure="actual" if is_final else "budget")
 
 
 def extract(doc: Document, rules: Rules) -> list[Claim]:
@@ -137,7 +144,8 @@ def mentions(sent: Sentence) -> list[Mention]:
         left = sent.text[prev : q.start]
         strongest = _strongest_sep(left)
         marker = ENUM_MARKER.search(left)
-        out.append(Mention(q=q, left=left, sep_before=_sep_name(strongest), marker_before=marker.group(0) if marker else ""))
+        out.append(Mention(q=q, left=left, clause=tail(left), sep_before=_sep_name(strongest),
+                           marker_before=marker.group(0) if marker else ""))
         prev = q.end
     return out
 
@@ -166,7 +174,7 @@ def tail(left: str) -> str:
 
 def classify(m: Mention) -> None:
     """Give a mention its role from the words in front of it."""
-    clause = tail(m.left)
+    clause = m.clause
     if m.q.kind == "count":
         m.role = "count"
         return
@@ -220,7 +228,7 @@ def extract_sentence(sent: Sentence, ctx: DocContext, rules: Rules, history: His
 
 
 def amount_claim(m: Mention, sent: Sentence, ctx: DocContext, rules: Rules) -> AmountClaim:
-    clause = tail(m.left)
+    clause = m.clause
     ref = referents.resolve(clause, rules)
     period = "current"
     if referents.is_prior(clause) or (ref.year and ctx.year and ref.year < ctx.year):
@@ -334,7 +342,7 @@ def change_claims(ms, amounts, sent, ctx, rules, history) -> list[ChangeClaim]:
 def _bare_rate(m: Mention) -> bool:
     """「增加164.48万元，增长12.6%」 pairs; 「增加164.48万元，主要原因是会议费统一压减10%」 does not: a rate whose
     clause names a subject of its own is about that subject."""
-    clause = tail(m.left)
+    clause = m.clause
     cv = CHANGE_VERB.search(clause)
     subject_text = COMPARE.sub("", clause[: cv.start()] if cv else clause)
     return not SAME_PERIOD_WORDS.sub("", referents.clean(subject_text))
@@ -342,7 +350,7 @@ def _bare_rate(m: Mention) -> bool:
 
 def _change(sent, amount_m, rate_m, i, ms, amounts, ctx, rules, history) -> ChangeClaim:
     anchor = amount_m or rate_m
-    clause = tail(anchor.left)
+    clause = anchor.clause
     cv = CHANGE_VERB.search(clause)
     subject_text = clause[: cv.start()] if cv else VERB_FIRST.sub("", clause)
     subject_text = BOTH_SIDES.sub("支出", COMPARE.sub("", subject_text))
@@ -386,7 +394,7 @@ def share_claims(ms, amounts, sent, ctx, rules, history) -> list[ShareClaim]:
     for i, m in enumerate(ms):
         if m.role != "share":
             continue
-        clause = tail(m.left)
+        clause = m.clause
         whole_text = SHARE_WORD.search(clause).group("whole").strip()
         part = amounts.get(i - 1) if m.sep_before in ("，", "") else None
         if part is None:
@@ -593,6 +601,6 @@ def count_claims(ms, sent) -> list[CountClaim]:
                 break
             parts.append(n.q)
         if parts:
-            ref = COUNT_REFERENT.search(tail(m.left))
+            ref = COUNT_REFERENT.search(m.clause)
             out.append(CountClaim(referent=ref.group(1) if ref else "", count=m.q, sentence=sent, parts=parts))
     return out

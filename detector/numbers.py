@@ -33,9 +33,12 @@ _COUNT_UNIT = "|".join(COUNT_UNITS)
 # A digit run must not continue a longer token (code, date, version) on its left.
 _LEFT = r"(?<![\d.,A-Za-z\-/])"
 
-AMOUNT_RE = re.compile(rf"{_LEFT}(?P<num>{_NUM})\s*(?P<unit>{_MONEY_UNIT})")
-PERCENT_RE = re.compile(rf"{_LEFT}(?P<num>-?{_NUM})\s*(?P<unit>%|‰)")
-COUNT_RE = re.compile(rf"(?<!第){_LEFT}(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)\s*(?P<unit>{_COUNT_UNIT})(?![\d万元])")
+# Amounts, percentages and counts in one scan: a figure (a sign only for a percentage, decimals not for a count)
+# and the unit that says which it is. Amounts and counts that break those two conditions are dropped after the
+# match (see :func:`_arabic`), which is what three separate patterns would have found.
+QUANTITY_RE = re.compile(
+    rf"{_LEFT}(?P<num>-?{_NUM})\s*(?:(?P<money>{_MONEY_UNIT})|(?P<percent>%|‰)|(?P<count>{_COUNT_UNIT})(?![\d万元]))"
+)
 CN_AMOUNT_RE = re.compile(rf"(?P<num>[{CN_DIGITS}]{{2,}})(?P<unit>{_MONEY_UNIT})")
 CN_PERCENT_RE = re.compile(rf"百分之(?P<num>[{CN_DIGITS}]+)")
 # 「占76.23」 with the % sign left out: after 占 (…的 / 比重为) a bare figure up to 100 is a share.
@@ -97,17 +100,23 @@ def parse_quantities(text: str) -> list[Quantity]:
 
 def _arabic(norm: str, text: str, found: list[Quantity]) -> None:
     """The amounts, percentages and counts written in Arabic digits, appended to ``found``."""
-    for m in AMOUNT_RE.finditer(norm):
-        found.append(_make(m, text, "amount", MONEY_SCALE[m.group("unit")]))
-    for m in PERCENT_RE.finditer(norm):
-        scale = Decimal(1) if m.group("unit") == "%" else Decimal("0.1")
-        found.append(_make(m, text, "percent", scale, unit="%"))
-    for m in COUNT_RE.finditer(norm):
-        found.append(_make(m, text, "count", Decimal(1)))
+    for m in QUANTITY_RE.finditer(norm):
+        num = m.group("num")
+        if m.group("percent"):
+            found.append(_make(m, text, "percent", _PER_MILLE if m.group("percent") == "‰" else _ONE, unit="%"))
+        elif num[0] == "-":
+            continue  # 「-5万元」: a sign belongs to a percentage only
+        elif m.group("money"):
+            found.append(_make(m, text, "amount", MONEY_SCALE[m.group("money")], unit=m.group("money")))
+        elif "." not in num and (m.start() == 0 or norm[m.start() - 1] != "第"):  # 「1.5个」「第3项」: no counts
+            found.append(_make(m, text, "count", _ONE, unit=m.group("count")))
     if "占" in norm:
         for m in UNSIGNED_SHARE_RE.finditer(norm):
             if Decimal(m.group("num")) <= 100:
-                found.append(_make(m, text, "percent", Decimal(1), unit="%", span="num"))
+                found.append(_make(m, text, "percent", _ONE, unit="%", span="num"))
+
+
+_ONE, _PER_MILLE = Decimal(1), Decimal("0.1")
 
 
 @lru_cache(maxsize=1 << 16)

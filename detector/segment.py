@@ -12,7 +12,7 @@ import regex as re
 
 from detector.model import Document, Paragraph, Sentence
 
-SENTENCE_END = re.compile(r"[^。！？!?]*(?:[。！？!?]+|$)")
+SENTENCE_END = re.compile(r"[。！？!?]+")  # a run of end marks closes a sentence
 HAS_DIGIT = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千]+(?:万元|元|个)|百分之")
 HEADING = re.compile(
     r"^\s*(?:第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[.、](?!\d))"
@@ -53,24 +53,34 @@ def split_paragraph(p: Paragraph, section: str = "", section_block: int | None =
 
 
 # A sentence that only gives the reason for the one before it (「…增长1.66%。主要原因是政策性调资。」) belongs
-# to it: an auditor reads the change and its explanation as one statement.
-REASON_START = re.compile(r"^\s*(?:主要原因|原因是|原因为|主要是由于|主要由于)")
+# to it: an auditor reads the change and its explanation as one statement. (Matched at a sentence's start, so
+# no ``^``: that would not match at a position inside the paragraph.)
+REASON_START = re.compile(r"\s*(?:主要原因|原因是|原因为|主要是由于|主要由于)")
 
 
 def _spans(text: str) -> Iterator[tuple[int, int]]:
     """Sentence spans of a paragraph, a reason sentence joined to the sentence it explains."""
     current: tuple[int, int] | None = None
-    for m in SENTENCE_END.finditer(text):
-        if m.start() == m.end():
-            continue
-        if current is not None and REASON_START.match(m.group(0)):
-            current = (current[0], m.end())
+    for start, end in _sentence_spans(text):
+        if current is not None and REASON_START.match(text, start, end):
+            current = (current[0], end)
             continue
         if current is not None:
             yield current
-        current = (m.start(), m.end())
+        current = (start, end)
     if current is not None:
         yield current
+
+
+def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Each sentence up to and including its run of end marks; the rest of the text, if any, is the last.
+    Found by scanning for the end marks alone, which is several times faster than matching sentences."""
+    start = 0
+    for m in SENTENCE_END.finditer(text):
+        yield start, m.end()
+        start = m.end()
+    if start < len(text):
+        yield start, len(text)
 
 
 # Real sentences of the genre stay well under this; a run-on text without 。 (a table flattened into one line,

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from detector.model import Document, Evidence, Outcome, Quantity
 from detector.rules import Rules
-from detector.tables import understand_document, value_at
+from detector.tables import memo_on, understand_document, value_at
 from detector.tables.arith import Verdict, equal_relation, sum_relation
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import strip_marker
@@ -44,13 +44,15 @@ def run(doc: Document, rules: Rules, understood: list | None = None,
 
 def check_table(ut: UnderstoodTable, rules: Rules) -> list[Outcome]:
     """The relations inside one understood table."""
+    cells = cells_of(ut, rules)
     out: list[Outcome] = []
     for half in ut.halves:
+        below, above = _hierarchy_sums(half.rows), _total_sums(half.rows)  # the same rows in every column
         for col in half.columns:
-            out += _hierarchy(ut, half, col, rules)
-            out += _totals(ut, half, col, rules)
-        out += _columns(ut, half, rules)
-    out += _balance(ut, rules)
+            out += _row_sums(cells, "table.hierarchy", below, col)
+            out += _row_sums(cells, "table.total", above, col)
+        out += _columns(cells, half)
+    out += _balance(cells)
     return out
 
 
@@ -67,11 +69,34 @@ class Term:
     name: str
 
 
-def _term(ut: UnderstoodTable, row: Row, col: int, rules: Rules, name: str = "") -> Term | None:
-    v = value_at(ut, row.row, col, rules)
-    if v is None:
-        return None
-    return Term(row, col, v, name or row.code or _label(row.label) or f"第{row.row + 1}行")
+class Cells:
+    """One table's amount cells as relation terms, for one vocabulary. Each term is made once per row, column
+    and name: a cell takes part in several relations (a 款 is a part of its 类 and the total of its 项; facts key
+    it again), and a Term is never changed after it is made."""
+
+    def __init__(self, ut: UnderstoodTable, rules: Rules) -> None:
+        self.ut = ut
+        self.rules = rules
+        self.terms: dict[tuple[int, int, str], Term | None] = {}
+
+    def term(self, row: Row, col: int, name: str = "") -> Term | None:
+        """The cell of ``row`` in column ``col`` as a term named ``name`` (else after its row), None when it
+        holds no amount."""
+        key = (id(row), col, name)  # a row lives as long as its table, and so do these terms
+        if key not in self.terms:
+            v = value_at(self.ut, row.row, col, self.rules)
+            self.terms[key] = None if v is None else Term(row, col, v, name or row.code or _label(row.label)
+                                                          or f"第{row.row + 1}行")
+        return self.terms[key]
+
+
+def cells_of(ut: UnderstoodTable, rules: Rules) -> Cells:
+    """The table's :class:`Cells` for the vocabulary of ``rules``, made once (facts and checks share it)."""
+    made = memo_on(ut, "_cells")
+    key = id(vocab(rules))
+    if key not in made:
+        made[key] = Cells(ut, rules)
+    return made[key]
 
 
 @lru_cache(maxsize=1 << 14)
@@ -91,6 +116,16 @@ def cell_name(ut: UnderstoodTable, term: Term) -> str:
 
 
 def cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
+    """The cell of a term as evidence. Made once per cell and row name and shared by every outcome that
+    cites the cell (an Evidence is never changed after it is made)."""
+    made = memo_on(ut, "_evidence")
+    key = (term.row.row, term.col, term.row.name)
+    if key not in made:
+        made[key] = _cell_evidence(ut, term)
+    return made[key]
+
+
+def _cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
     cell = ut.cell(term.row.row, term.col)
     text = ut.text(term.row.row, term.col)
     label = f"{cell_name(ut, term)} {text}".strip()
@@ -177,10 +212,13 @@ def _outcome(
 # ------------------------------------------------------------------------------------------ in one table
 
 
-def _hierarchy(ut: UnderstoodTable, half: Half, col: Column, rules: Rules) -> list[Outcome]:
-    """类 = Σ 款, 款 = Σ 项 by code prefix; a numbered item = Σ its numbered sub-items."""
-    out: list[Outcome] = []
-    rows = half.rows
+def _hierarchy_sums(rows: list[Row]) -> list[tuple[Row, list[Row]]]:
+    """类 = Σ 款, 款 = Σ 项 by code prefix; a numbered item = Σ its numbered sub-items: (parent, kids) pairs."""
+    children: dict[int, list[Row]] = {}
+    for r in rows:
+        if r.parent is not None and not r.code:
+            children.setdefault(r.parent, []).append(r)
+    out: list[tuple[Row, list[Row]]] = []
     for i, parent in enumerate(rows):
         kids: list[Row] = []
         if parent.code:
@@ -193,75 +231,66 @@ def _hierarchy(ut: UnderstoodTable, half: Half, col: Column, rules: Rules) -> li
                 depth = min(len(r.code or "") for r in below)
                 kids = [r for r in below if len(r.code or "") == depth]
         else:
-            kids = [r for r in rows if r.parent == i and not r.code]
-        if not kids:
-            continue
-        total = _term(ut, parent, col.col, rules)
-        parts = [_term(ut, k, col.col, rules) for k in kids]
-        if total is None or any(p is None for p in parts):
-            continue
-        o = _relation(ut, "table.hierarchy", "table_sum_mismatch", total, [p for p in parts if p], what=_col_name(col))
-        if o:
-            out.append(o)
+            kids = children.get(i, [])
+        if kids:
+            out.append((parent, kids))
     return out
 
 
-def _totals(ut: UnderstoodTable, half: Half, col: Column, rules: Rules) -> list[Outcome]:
+def _total_sums(rows: list[Row]) -> list[tuple[Row, list[Row]]]:
     """A total row = Σ top-level rows above it (coded tables: the shortest codes; else since the last total,
-    the last total included)."""
-    out: list[Outcome] = []
-    rows = half.rows
+    the last total included): (total, parts) pairs."""
     coded = [r for r in rows if r.code]
     if coded:
         top = min(len(r.code or "") for r in coded)
         tops = [r for r in coded if len(r.code or "") == top]
-        for r in rows:
-            if r.is_total:
-                o = _sum_rows(ut, col, r, tops, rules)
-                if o:
-                    out.append(o)
-                break  # one 合计 row in a coded table; later totals are not over the same rows
-        return out
+        # one 合计 row in a coded table; later totals are not over the same rows
+        return [(r, tops) for r in rows if r.is_total][:1]
+    out: list[tuple[Row, list[Row]]] = []
     prev: Row | None = None
     block: list[Row] = []
     for r in rows:
         if r.is_total:
             parts = ([prev] if prev else []) + block
             if parts:
-                o = _sum_rows(ut, col, r, parts, rules)
-                if o:
-                    out.append(o)
+                out.append((r, parts))
             prev, block = r, []
         elif r.level == 1 and r.number != "其中":
             block.append(r)
     return out
 
 
-def _sum_rows(ut: UnderstoodTable, col: Column, total_row: Row, parts: list[Row], rules: Rules) -> Outcome | None:
-    total = _term(ut, total_row, col.col, rules)
-    terms = [_term(ut, r, col.col, rules) for r in parts]
-    if total is None or any(t is None for t in terms):
-        return None
-    return _relation(ut, "table.total", "table_sum_mismatch", total, [t for t in terms if t], what=_col_name(col))
+def _row_sums(cells: Cells, rule: str, sums: list[tuple[Row, list[Row]]], col: Column) -> list[Outcome]:
+    """Each (total, parts) of rows as a sum in one column; skipped where a cell holds no amount."""
+    out: list[Outcome] = []
+    for total_row, part_rows in sums:
+        total = cells.term(total_row, col.col)
+        parts = [cells.term(r, col.col) for r in part_rows]
+        if total is None or any(p is None for p in parts):
+            continue
+        o = _relation(cells.ut, rule, "table_sum_mismatch", total, [p for p in parts if p], what=_col_name(col))
+        if o:
+            out.append(o)
+    return out
 
 
 def _col_name(col: Column) -> str:
     return "/".join(col.path) if col.path else f"第{col.col + 1}列"
 
 
-def _columns(ut: UnderstoodTable, half: Half, rules: Rules) -> list[Outcome]:
+def _columns(cells: Cells, half: Half) -> list[Outcome]:
     """Per row: a 合计/小计 column = Σ its sibling columns under the same upper header; a sibling group with
     its own 小计 counts by that 小计."""
     groups = _column_groups(half.columns)
     out: list[Outcome] = []
     for _prefix, (total_col, members, guessed) in groups.items():
         for row in half.rows:
-            total = _term(ut, row, total_col.col, rules, name=total_col.header)
-            parts = [_term(ut, row, c.col, rules, name=c.header) for c in members]
+            total = cells.term(row, total_col.col, name=total_col.header)
+            parts = [cells.term(row, c.col, name=c.header) for c in members]
             if total is None or any(p is None for p in parts):
                 continue
-            what = f"{row.name}（{ut.title}）"
-            o = _relation(ut, "table.columns", "table_sum_mismatch", total, [p for p in parts if p], guessed, what)
+            what = f"{row.name}（{cells.ut.title}）"
+            o = _relation(cells.ut, "table.columns", "table_sum_mismatch", total, [p for p in parts if p], guessed, what)
             if o:
                 out.append(o)
     return out
@@ -313,8 +342,9 @@ def _column_groups(columns: list[Column]) -> dict[tuple[str, ...], tuple[Column,
     return groups
 
 
-def _balance(ut: UnderstoodTable, rules: Rules) -> list[Outcome]:
+def _balance(cells: Cells) -> list[Outcome]:
     """收入总计 = 支出总计 in a table with income and expense side by side (the last total row of each half)."""
+    ut = cells.ut
     if ut.side != "both":
         return []
     inc = [h for h in ut.halves if h.side == "income"]
@@ -325,13 +355,13 @@ def _balance(ut: UnderstoodTable, rules: Rules) -> list[Outcome]:
     a_row = next((r for r in reversed(inc[0].rows) if r.is_total), None)
     if a_row is None or not inc[0].columns:
         return []
-    a = _term(ut, a_row, inc[0].columns[0].col, rules)
+    a = cells.term(a_row, inc[0].columns[0].col)
     for h in exp:
         b_row = next((r for r in reversed(h.rows) if r.is_total), None)
         cols = [c for c in h.columns if c.total] or h.columns
         if b_row is None or not cols or a is None:
             continue
-        b = _term(ut, b_row, cols[0].col, rules)
+        b = cells.term(b_row, cols[0].col)
         if b is None:
             continue
         o = _relation(ut, "table.balance", "table_balance", a, [b], what="收支平衡")
@@ -368,6 +398,7 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
     scoped: dict[str, dict[str, str]] = vocab(rules).settings.get("scoped_concepts", {})
     out: dict[tuple, list[Fact]] = defaultdict(list)
     for ut in tables:
+        cells = cells_of(ut, rules)
         seen: set[tuple] = set()
         for half in ut.halves:
             side = half.side or ut.side
@@ -391,7 +422,7 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
                     key = (scope, side, subject, component, col.period, col.measure)
                     if key in seen:
                         continue
-                    term = _term(ut, row, col.col, rules)
+                    term = cells.term(row, col.col)
                     if term is None:
                         continue
                     seen.add(key)

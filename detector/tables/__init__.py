@@ -86,7 +86,7 @@ def value_at(ut: UnderstoodTable, row: int, col: int, rules: Rules) -> Value | N
     Read once per table and vocabulary: every relation over a cell (hierarchy, totals, columns, facts across
     tables) asks for it again. A Value is never changed after it is made, so the one read serves them all."""
     v = vocab(rules)
-    memo = _memo(ut, "_values")
+    memo = memo_on(ut, "_values")
     key = (row, col, id(v))
     if key not in memo:
         memo[key] = _read_value(ut, row, col, v)
@@ -100,7 +100,7 @@ def _read_value(ut: UnderstoodTable, row: int, col: int, v: Vocab) -> Value | No
     return cell_value(cell.text if cell is not None else "", ut.empty_is_zero, v.words("zero_marks"), ut.unit or "", ut.scale)
 
 
-def _memo(obj: object, name: str) -> dict:
+def memo_on(obj: object, name: str) -> dict:
     """A private memo dict kept on ``obj`` itself (an UnderstoodTable or a Vocab: unhashable dataclasses), so it
     lives and dies with the object it caches for and never shows in its fields, repr or equality."""
     memo = obj.__dict__.get(name)
@@ -172,7 +172,7 @@ def _halves(rows: list[list[str]], lay, v: Vocab, table_side: str) -> list[Half]
 
 
 def _column(col: int, path: tuple[str, ...], v: Vocab) -> Column:
-    memo = _memo(v, "_column_roles")  # the same headers recur in every table of a document, and across documents
+    memo = memo_on(v, "_column_roles")  # the same headers recur in every table of a document, and across documents
     if path not in memo:
         memo[path] = _column_role(path, v)
     spec, non_add = memo[path]

@@ -32,8 +32,9 @@ def _amount(text: str, unit: str, scale: int | None) -> Quantity | None:
     return replace(q, unit=unit, scale=Decimal(scale or 1))
 
 
+@lru_cache(maxsize=256)
 def zero(unit: str = "", scale: int | None = None) -> Quantity:
-    """The exact zero an empty cell stands for under the empty-is-zero convention."""
+    """The exact zero an empty cell stands for under the empty-is-zero convention (one per unit: frozen)."""
     return Quantity(value=Decimal(0), unit=unit, kind="amount", scale=Decimal(scale or 1), text="", half_ulp=Decimal(0))
 
 

@@ -59,6 +59,9 @@ GROUP_HEAD = re.compile(r"^\s*(?:\d{4}年度?)?([^，。；：:]{2,20}?)中(?!�
 BOTH_SIDES = re.compile(r"收[、和及]?支(?!出)")
 SAME_PERIOD_WORDS = re.compile(r"同比|相比|比较|[\s，,]")
 SECTION_WHOLE = re.compile(r"([^，。；]{2,30}?)中[，,：:]")
+DOCUMENT_YEAR = re.compile(r"(20\d\d)\s*年(?:度)?(?:部门)?(?:预算|决算|部门整体)")  # 「2023年度部门决算」
+ANY_YEAR = re.compile(r"(20\d\d)\s*年")
+FINAL_ACCOUNT = re.compile(r"决算|绩效自评|自评报告")  # in a document's opening: it reports actuals
 
 
 @dataclass
@@ -111,14 +114,14 @@ class DocContext:
 
 def document_context(doc: Document) -> DocContext:
     head = doc.text()[:20000]
-    years = [int(y) for y in re.findall(r"(20\d\d)\s*年(?:度)?(?:部门)?(?:预算|决算|部门整体)", head)]
+    years = [int(y) for y in DOCUMENT_YEAR.findall(head)]
     year = max(years) if years else None
     if year is None:
         counts: dict[int, int] = {}
-        for y in re.findall(r"(20\d\d)\s*年", head):
+        for y in ANY_YEAR.findall(head):
             counts[int(y)] = counts.get(int(y), 0) + 1
         year = max(counts, key=lambda k: (counts[k], k)) if counts else None
-    is_final = bool(re.search(r"决算|绩效自评|自评报告", head[:600])) or head.count("决算") > head.count("预算")
+    is_final = bool(FINAL_ACCOUNT.search(head[:600])) or head.count("决算") > head.count("预算")
     return DocContext(doc=doc, year=year, measure="actual" if is_final else "budget")
 
 
@@ -203,6 +206,9 @@ def _direction(cv: re.Match, clause: str) -> int:
 
 def extract_sentence(sent: Sentence, ctx: DocContext, rules: Rules, history: History) -> list[Claim]:
     ms = mentions(sent)
+    if not ms:  # a year or a code is no quantity; the sentence still ends the one before it (carried_subject)
+        history.previous = (sent.block, [])
+        return []
     for m in ms:
         classify(m)
     out: list[Claim] = []

@@ -28,6 +28,7 @@ BRACKETED = re.compile(r"（[^（）]{0,40}）|\([^()]{0,40}\)")
 PRIOR = re.compile(r"上年|上一年|去年|前一年")
 BUDGET_WORDS = re.compile(r"年初预算|预算数|预算为|预算安排|安排预算|预算收入|预算支出|支出预算|收入预算|部门预算|预算")
 ACTUAL_WORDS = re.compile(r"决算|实际支出|实际完成|执行数|支出决算|实际")
+BUDGET_STATED = re.compile(r"年初预算|预算数为")  # 「支出决算…年初预算为」: the figure right after is the budget
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,17 @@ def canonical(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _alias_index(rules_key: str | None) -> list[tuple[str, str]]:
+def _alias_index(rules_key: str | None) -> dict[str, list[tuple[int, str, str]]]:
+    """Aliases by their first character, each with its rank: longest first, then by text, so that the first
+    best match is the same in every process (a set's order is not)."""
     rules = load_rules(rules_key)
     pairs = [(canonical(a), cid) for a, cid in rules.alias_index()]
     pairs += [(canonical(name), f"subject:{code}") for code, name in subjects().items()]
-    return sorted(set(pairs), key=lambda p: -len(p[0]))
+    index: dict[str, list[tuple[int, str, str]]] = {}
+    for rank, (alias, cid) in enumerate(sorted(set(pairs), key=lambda p: (-len(p[0]), p))):
+        if alias:
+            index.setdefault(alias[0], []).append((rank, alias, cid))
+    return index
 
 
 @lru_cache(maxsize=1)
@@ -127,8 +134,11 @@ def _match(canon: str, rules_key: str | None) -> tuple[float, str | None]:
     if not canon:
         return (0.0, None)
     best: tuple[float, str | None] = (0.0, None)
-    for alias, cid in _alias_index(rules_key):
-        if not alias or alias not in canon:
+    index = _alias_index(rules_key)
+    # only aliases starting with a character of ``canon`` can occur in it; taken in rank order
+    candidates = sorted(entry for ch in set(canon) for entry in index.get(ch, ()))
+    for _rank, alias, cid in candidates:
+        if alias not in canon:
             continue
         if canon == alias:
             return (1.0, cid)
@@ -151,7 +161,7 @@ def measure_of(context: str, default: str) -> str:
     """budget / actual from the words right in front of a number, else the document's default. The names of
     the budget funds (一般公共预算 …) say nothing about the measure and are removed first."""
     context = FUND_NAMES.sub("", context)
-    if ACTUAL_WORDS.search(context) and not re.search(r"年初预算|预算数为", context[-8:]):
+    if ACTUAL_WORDS.search(context) and not BUDGET_STATED.search(context[-8:]):
         return "actual"
     if BUDGET_WORDS.search(context):
         return "budget"

@@ -28,6 +28,8 @@ LEVEL_DIGITS = {"类": 3, "款": 5, "项": 7}
 LEVEL_MARK = re.compile(r"[（(]([类款项])[）)]")
 NAME_NOISE = re.compile(r"^[\s\d.、．，,：:；;。]+|^[（(][一二三四五六七八九十\d]+[）)]|[\s。，,：:；;]+$")
 # Words a figure is written with when its subject was named above it: 「年初预算为」「预算支出合计」「支出决算为」.
+NAME_END = re.compile(r"\s{2,}|\d")  # a code line's name ends at a wide space or its figure
+COLON = re.compile(r"[：:]")
 GENERIC = re.compile(r"^(?:本年|年初|全年)?(?:预算|决算)?(?:支出|收入)?(?:预算|决算)?(?:合计|总计|小计|总额)?(?:数|为)?$")
 
 
@@ -60,7 +62,7 @@ def document_subjects(doc: Document) -> dict[str, str]:
         for line in block.text.splitlines():
             m = CODE_LINE.match(line.strip())
             if m:
-                names.setdefault(m.group(1), re.split(r"\s{2,}|\d", m.group(2).strip())[0])
+                names.setdefault(m.group(1), NAME_END.split(m.group(2).strip(), maxsplit=1)[0])
     return names
 
 
@@ -122,5 +124,5 @@ def is_generic(referent: str) -> bool:
 
 def sentence_label(text: str) -> str:
     """「检察（款）:2018年预算支出合计…」: the subject label a sentence opens with, before its colon."""
-    head = re.split(r"[：:]", text, maxsplit=1)
+    head = COLON.split(text, maxsplit=1)
     return head[0] if len(head) == 2 and LEVEL_MARK.search(head[0]) else ""

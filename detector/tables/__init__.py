@@ -13,7 +13,7 @@ from detector.tables.layout import read_layout
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import code_of, is_total_label, outline, split_label
 from detector.tables.values import cell_value, parse_amount
-from detector.tables.vocab import RoleSpec, Vocab, norm, vocab
+from detector.tables.vocab import RoleSpec, Vocab, memo_on, norm, vocab
 
 SIDE_WORDS = {"收入": "income", "支出": "expense"}
 
@@ -98,15 +98,6 @@ def _read_value(ut: UnderstoodTable, row: int, col: int, v: Vocab) -> Value | No
     if cell is not None and cell.merged and not cell.text.strip():
         return None  # covered by a merged cell: its figure (if any) is counted where the merge starts
     return cell_value(cell.text if cell is not None else "", ut.empty_is_zero, v.words("zero_marks"), ut.unit or "", ut.scale)
-
-
-def memo_on(obj: object, name: str) -> dict:
-    """A private memo dict kept on ``obj`` itself (an UnderstoodTable or a Vocab: unhashable dataclasses), so it
-    lives and dies with the object it caches for and never shows in its fields, repr or equality."""
-    memo = obj.__dict__.get(name)
-    if memo is None:
-        memo = obj.__dict__[name] = {}
-    return memo
 
 
 # --------------------------------------------------------------------------------------------- internals
@@ -212,9 +203,8 @@ def _rows(rows: list[list[str]], start: int, half: Half, v: Vocab) -> list[Row]:
             raw = cells[half.code_col]  # a 合计 label merged across the code and name columns
         inline, label = split_label(raw)
         code = code or inline
-        has_value = any(c.col < len(cells) and norm(cells[c.col]) for c in half.columns)
-        if not norm(label) and not code and not has_value:
-            continue
+        if not norm(label) and not code and not any(c.col < len(cells) and norm(cells[c.col]) for c in half.columns):
+            continue  # no label, no code, no figure
         row = Row(row=r, label=" ".join(label.split()), label_col=half.label_col, code=code)
         row.is_total = not code and (is_total_label(label, v) or (not norm(label) and half.label_col is None))
         if code:

@@ -10,11 +10,12 @@ out and the table is marked as guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex as re
 
 from detector.tables.values import parse_amount
-from detector.tables.vocab import Vocab, norm
+from detector.tables.vocab import Vocab, memo_on, norm
 
 CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
 # outline markers that open a data row (其中 is left out: "其中：政府采购" also heads columns)
@@ -60,18 +61,19 @@ def looks_like_data(cells: list[str], v: Vocab) -> bool:
     filled = [norm(c) for c in cells if norm(c)]
     if filled and filled[0] in v.words("total_row_words") and any(parse_amount(t) is not None for t in filled[1:]):
         return True
-    for c in cells:
-        t = norm(c)
-        if not t:
-            continue
-        if CODE_RE.match(t) or DATA_MARKER_RE.match(t):
-            return True
-        q = parse_amount(t)
-        if q is not None and ("." in t or "," in t):
-            return True
-        if CODE_LABEL_RE.match(t):
-            return True
-    return False
+    return any(_marks_data(t) for t in filled)
+
+
+@lru_cache(maxsize=1 << 16)
+def _marks_data(t: str) -> bool:
+    """A normalised cell that makes its row a data row: a subject code, an outline marker, a figure with a
+    decimal point or thousands separator, or a code before a name. Cached: header and data rows are tried
+    cell by cell, and the same cells recur down a document."""
+    if CODE_RE.match(t) or DATA_MARKER_RE.match(t):
+        return True
+    if parse_amount(t) is not None and ("." in t or "," in t):
+        return True
+    return bool(CODE_LABEL_RE.match(t))
 
 
 def read_layout(rows: list[list[str]], n_cols: int, v: Vocab) -> Layout:
@@ -104,6 +106,15 @@ def read_layout(rows: list[list[str]], n_cols: int, v: Vocab) -> Layout:
 
 
 def _header_kind(text: str, v: Vocab) -> str:
+    """seq, code, label or value: what a header word says its column holds (blank for none). Read once per
+    text and vocabulary: the same headers recur in every table of a document, and across documents."""
+    memo = memo_on(v, "_header_kinds")
+    if text not in memo:
+        memo[text] = _read_header_kind(text, v)
+    return memo[text]
+
+
+def _read_header_kind(text: str, v: Vocab) -> str:
     t = norm(text)
     if not t:
         return "blank"
@@ -204,12 +215,11 @@ def _kinds(data: list[list[str]], paths: list[tuple[str, ...]], n_cols: int, v: 
     for c in range(n_cols):
         head = paths[c][-1] if paths[c] else ""
         hk = _header_kind(head, v) if head else "blank"
-        cells = [t for t in (norm(r[c]) for r in data if c < len(r)) if t]  # each cell normalised once
-        n_code = sum(1 for t in cells if CODE_RE.match(t))
-        n_num = sum(1 for t in cells if parse_amount(t) is not None)
+        cells = [_traits(t) for t in (norm(r[c]) for r in data if c < len(r)) if t]
+        n_code = sum(code for code, _, _ in cells)
+        n_num = sum(num for _, num, _ in cells)
         n_text = len(cells) - n_num
-        ints = [t for t in cells if t.isdigit()]
-        if hk == "seq" or (c == 0 and cells and len(ints) == len(cells) and all(len(t) <= 3 for t in ints) and hk != "code"):
+        if hk == "seq" or (c == 0 and cells and all(short for _, _, short in cells) and hk != "code"):
             kinds.append("seq")
         elif hk == "code" or (cells and n_code == len(cells) and (hk in ("blank", "label") or len(cells) >= 3)):
             kinds.append("code")
@@ -220,3 +230,10 @@ def _kinds(data: list[list[str]], paths: list[tuple[str, ...]], n_cols: int, v: 
         else:
             kinds.append("empty")
     return kinds
+
+
+@lru_cache(maxsize=1 << 16)
+def _traits(t: str) -> tuple[bool, bool, bool]:
+    """Of a normalised data cell: is it a subject code, a bare amount, an integer of at most 3 digits (a 序号)?
+    Cached: every column of every table asks for its cells."""
+    return bool(CODE_RE.match(t)), parse_amount(t) is not None, t.isdigit() and len(t) <= 3

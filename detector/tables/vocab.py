@@ -86,6 +86,15 @@ class Vocab:
         return best[1] if best else None
 
 
+def memo_on(obj: object, name: str) -> dict:
+    """A private memo dict kept on ``obj`` itself (an UnderstoodTable or a Vocab: unhashable dataclasses), so it
+    lives and dies with the object it caches for and never shows in its fields, repr or equality."""
+    memo = obj.__dict__.get(name)
+    if memo is None:
+        memo = obj.__dict__[name] = {}
+    return memo
+
+
 @lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     """Header/label text without whitespace (PDF and word-processor exports break words with spaces)."""

@@ -70,13 +70,14 @@ class Term:
 
 
 class Cells:
-    """One table's amount cells as relation terms, for one vocabulary. Each term is made once per row, column
-    and name: a cell takes part in several relations (a 款 is a part of its 类 and the total of its 项; facts key
-    it again), and a Term is never changed after it is made."""
+    """One table's amount cells as relation terms, for one vocabulary. Each cell is read once and each term
+    made once per row, column and name: a cell takes part in several relations (a 款 is a part of its 类 and
+    the total of its 项; facts key it again), and neither a Value nor a Term is changed after it is made."""
 
     def __init__(self, ut: UnderstoodTable, rules: Rules) -> None:
         self.ut = ut
-        self.rules = rules
+        self.vocab = vocab(rules)
+        self.values: dict[tuple[int, int], Value | None] = {}
         self.terms: dict[tuple[int, int, str], Term | None] = {}
 
     def term(self, row: Row, col: int, name: str = "") -> Term | None:
@@ -84,7 +85,10 @@ class Cells:
         holds no amount."""
         key = (id(row), col, name)  # a row lives as long as its table, and so do these terms
         if key not in self.terms:
-            v = value_at(self.ut, row.row, col, self.rules)
+            at = (row.row, col)
+            if at not in self.values:
+                self.values[at] = value_at(self.ut, row.row, col, self.vocab)
+            v = self.values[at]
             self.terms[key] = None if v is None else Term(row, col, v, name or row.code or _label(row.label)
                                                           or f"第{row.row + 1}行")
         return self.terms[key]

@@ -80,20 +80,8 @@ def standard_tables(doc: Document, rules: Rules) -> list[dict]:
     return out
 
 
-def value_at(ut: UnderstoodTable, row: int, col: int, rules: Rules) -> Value | None:
-    """The amount in a cell, with the table's empty-is-zero convention applied.
-
-    Read once per table and vocabulary: every relation over a cell (hierarchy, totals, columns, facts across
-    tables) asks for it again. A Value is never changed after it is made, so the one read serves them all."""
-    v = vocab(rules)
-    memo = memo_on(ut, "_values")
-    key = (row, col, id(v))
-    if key not in memo:
-        memo[key] = _read_value(ut, row, col, v)
-    return memo[key]
-
-
-def _read_value(ut: UnderstoodTable, row: int, col: int, v: Vocab) -> Value | None:
+def value_at(ut: UnderstoodTable, row: int, col: int, v: Vocab) -> Value | None:
+    """The amount in a cell, with the table's empty-is-zero convention applied (None for no amount)."""
     cell = ut.cell(row, col)
     if cell is not None and cell.merged and not cell.text.strip():
         return None  # covered by a merged cell: its figure (if any) is counted where the merge starts

@@ -57,6 +57,12 @@ def fmt(value: Decimal, decimals: int) -> str:
 
 def decimals_of(q: Quantity) -> int:
     """How many decimals a quantity was written with (0 for an empty cell read as 0)."""
-    if q.half_ulp == 0:
+    return _decimals(q.half_ulp)
+
+
+@lru_cache(maxsize=64)
+def _decimals(half_ulp: Decimal) -> int:
+    """Cached: a handful of distinct half-units (0.005, 0.05 …) serve every figure of every relation."""
+    if half_ulp == 0:
         return 0
-    return max(0, -(q.half_ulp * 2).adjusted())
+    return max(0, -(half_ulp * 2).adjusted())

@@ -267,7 +267,12 @@ HEAD_BOUNDARY = {"的", "是", "为", "了", "将", "对", "在", "用于", "安
 def _head(claim: AmountClaim, rules: Rules) -> None:
     """An unlinked referent is cut to its head with jieba (domain lexicon loaded, so 一般公共预算财政拨款支出
     stays one word): the words after the last function word. The head may name a concept, but a link found
-    only this way stays below the confidence other frames and checks rely on."""
+    only this way stays below the confidence other frames and checks rely on.
+
+    A referent holding no function word and no space is its own head, whatever jieba makes of it: it is not
+    segmented at all (two of three unlinked referents on the seeds)."""
+    if not any(w in claim.referent for w in HEAD_BOUNDARY) and "".join(claim.referent.split()) == claim.referent:
+        return
     words = nlp.tokens(claim.referent)
     cut = max((i for i, w in enumerate(words) if w in HEAD_BOUNDARY), default=-1)
     head = "".join(words[cut + 1 :]).strip()

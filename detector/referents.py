@@ -15,9 +15,12 @@ import regex as re
 from detector.rules import Rules, load_rules, shipped_dir
 
 # Words between a referent and its number that are not part of the referent.
-LINKING = re.compile(
-    r"(?:年初|年末|预算数|决算数|预算|决算|安排|共计|累计|共|为|是|达到|达|约|实际|支出决算|数|金额|总额|各)*$"
-)
+LINKING_WORDS = ("年初", "年末", "预算数", "决算数", "预算", "决算", "安排", "共计", "累计", "共", "为", "是", "达到", "达", "约",
+                 "实际", "支出决算", "数", "金额", "总额", "各")
+LINKING = re.compile("(?:" + "|".join(LINKING_WORDS) + ")*$")
+# A text can end with linking words only if it ends with a character one of them ends with; testing that first
+# spares the search, which tries every position of the text.
+LINKING_LAST = frozenset(w[-1] for w in LINKING_WORDS)
 LEADING = re.compile(
     r"^(?:[，,；;：:、。\s]|其中|主要包括|主要用于|主要是|包括|分别为|分别是|以及|及|和|与|另有|另外|此外|全年|共有|共)+"
 )
@@ -25,6 +28,7 @@ YEAR = re.compile(r"(20\d\d|19\d\d)\s*年(?:度)?")
 TIME_PREFIX = re.compile(r"^(?:(?:20|19)\d\d\s*年(?:度)?|本年度?|当年|上年度?|全年|年初|年末|截[止至]\S{0,12}?日)")
 MARKER = re.compile(r"（[类款项]）|\([类款项]\)|[“”\"'《》]")
 BRACKETED = re.compile(r"（[^（）]{0,40}）|\([^()]{0,40}\)")
+MARKED = re.compile(r"[（(“”\"'《》]")  # a character MARKER or BRACKETED needs: without one they are not run
 PRIOR = re.compile(r"上年|上一年|去年|前一年")
 BUDGET_WORDS = re.compile(r"年初预算|预算数|预算为|预算安排|安排预算|预算收入|预算支出|支出预算|收入预算|部门预算|预算")
 ACTUAL_WORDS = re.compile(r"决算|实际支出|实际完成|执行数|支出决算|实际")
@@ -54,14 +58,18 @@ def clean(raw: str) -> str:
     for _ in range(2):
         text = TIME_PREFIX.sub("", text).strip()
         text = LEADING.sub("", text)
-    text = LINKING.sub("", text).strip(" ：:，,")
-    return text
+    return strip_linking(text).strip(" ：:，,")
+
+
+def strip_linking(text: str) -> str:
+    """「…支出决算为」 → 「…支出」: the linking words a referent ends with."""
+    return LINKING.sub("", text) if text and text[-1] in LINKING_LAST else text
 
 
 def canonical(text: str) -> str:
     """The form concepts are matched on: markers, quotes, brackets and spaces removed."""
-    text = MARKER.sub("", text)
-    text = BRACKETED.sub("", text)
+    if MARKED.search(text):
+        text = BRACKETED.sub("", MARKER.sub("", text))
     return SPACES.sub("", text)
 
 
@@ -107,7 +115,7 @@ def _resolve(raw: str, rules_key: str | None) -> Referent:
     code = CODE_LINE.match(text)
     if code:
         return Referent(code.group(2).strip(), f"subject:{code.group(1)}", 1.0, year)
-    with_time = LINKING.sub("", YEAR.sub("", LEADING.sub("", raw.strip()))).strip()
+    with_time = strip_linking(YEAR.sub("", LEADING.sub("", raw.strip()))).strip()
     canon = canonical(text)
     best = max(_match(canon, rules_key), _match(canonical(with_time), rules_key))
     if best[0] < 1.0:

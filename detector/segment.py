@@ -43,7 +43,7 @@ def split_paragraph(p: Paragraph, section: str = "", section_block: int | None =
     if not HAS_DIGIT.search(p.text):
         return  # no sentence of it can bear a number (the pattern has no anchors: a match in a part is one in all)
     for span in _spans(p.text):
-        pieces = list(_bounded(p.text, *span))
+        pieces = [span] if span[1] - span[0] <= MAX_SENTENCE else list(_bounded(p.text, *span))
         for start, end in pieces:
             text = p.text[start:end]
             if not text.strip() or not HAS_DIGIT.search(text):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -386,19 +387,23 @@ class Tfidf:
 
     def __init__(self, labels: list[str]) -> None:
         self.labels = labels
+        # the same words label many figures (合计 in every column): each distinct label is weighed once (its row
+        # is the same wherever it stands) but counted as often as it stands in the document frequencies
+        self.distinct = list(dict.fromkeys(labels))
         self.idf: dict[str, float] | None = None
-        self.postings: dict[str, list[tuple[int, float]]] = {}  # n-gram → (label, weight), in label order
+        self.postings: dict[str, list[tuple[int, float]]] = {}  # n-gram → (distinct label, weight), in order
         self.sims: dict[str, list[float]] = {}
 
     def _fit(self) -> None:
         """IDF as scikit-learn smooths it, ln((1 + n) / (1 + df)) + 1, and each label's normalised weights."""
         import numpy as np  # np.log as scikit-learn takes it: a SIMD logarithm may differ from math.log's
 
-        counts = [_char_ngrams(label) for label in self.labels]
+        times = Counter(self.labels)
+        counts = [_char_ngrams(label) for label in self.distinct]
         df: dict[str, int] = {}  # in order of first appearance, as scikit-learn numbers n-grams while counting
-        for c in counts:
+        for label, c in zip(self.distinct, counts, strict=True):
             for g in c:
-                df[g] = df.get(g, 0) + 1
+                df[g] = df.get(g, 0) + times[label]
         vocabulary = sorted(df)
         idf = np.full(len(vocabulary), len(self.labels) + 1, dtype=np.float64)
         idf /= np.array([df[g] + 1 for g in vocabulary], dtype=np.float64)
@@ -422,10 +427,12 @@ class Tfidf:
             idf = self.idf or {}
             counts = _char_ngrams(text)
             weights = _unit_weights(counts, sorted(g for g in counts if g in idf), idf)
-            sims = self.sims[text] = [0.0] * len(self.labels)
+            per_label = [0.0] * len(self.distinct)
             for g, w in weights.items():
                 for i, y in self.postings[g]:
-                    sims[i] += w * y
+                    per_label[i] += w * y
+            row = {label: per_label[i] for i, label in enumerate(self.distinct)}
+            sims = self.sims[text] = [row[label] for label in self.labels]
         return sims
 
 

@@ -123,7 +123,7 @@ def cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
     """The cell of a term as evidence. Made once per cell and row name and shared by every outcome that
     cites the cell (an Evidence is never changed after it is made)."""
     made = memo_on(ut, "_evidence")
-    key = (term.row.row, term.col, term.row.name)
+    key = (id(term.row), term.col)  # a row lives as long as its table, and its name with it
     if key not in made:
         made[key] = _cell_evidence(ut, term)
     return made[key]
@@ -176,7 +176,7 @@ def _outcome(
     other: UnderstoodTable | None = None,
 ) -> Outcome:
     qs = [p.value.quantity for p in parts]
-    dec = max([decimals_of(q) for q in [total.value.quantity, *qs]], default=0)
+    dec = max([decimals_of(total.value.quantity), *(decimals_of(q) for q in qs)])
     scale = total.value.quantity.scale
     expected = fmt(verdict.expected / scale, dec)
     shown = [p for p in parts if p.value.written] or parts[:1]

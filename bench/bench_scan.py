@@ -15,13 +15,18 @@ Two figures per run:
   * checking — from the moment documents could be handed out (hashing done and a worker warm) to the last
     committed document, read from the scan's own timestamps (``meta`` in ``scan.sqlite``). This is the rate an
     archive of thousands of documents sees for hours; the few seconds of start-up are paid once per scan.
-The speedup target (≥ 1.7× at 2 jobs) is judged on the checking rate; the wall ratio is printed beside it.
+The speedup target (≥ 1.7× at 2 jobs) is judged on the whole command (wall); the checking ratio is printed
+beside it. What bounds the wall ratio is printed too: the fixed part of a run (wall − checking: start-up before
+the first document can be handed out, writing after the last), and the balance bound of the checking phase,
+max(largest document, Σ documents / 2) — two workers cannot finish before their largest document does.
+A timeline of the scan's own timestamps (median seconds since launch) shows where the start-up goes.
 
 CPU: user + system seconds of the scan and its workers (``getrusage`` of reaped children), so a run slowed down
 by other work on the machine shows as wall ≫ CPU / jobs. Workers busy: the documents' own seconds over
 jobs × the checking phase — near 100 % means no worker waited for the scan process (for work or to hand results
-back), so what is left of a missed speedup is cores the machine did not give. Memory: a sampler polls each worker's RSS every 0.1 s;
-reported is the peak per worker, whether it is flat within a run (once documents are committed, RSS over the
+back), so what is left of a missed speedup is cores the machine did not give. Memory: a sampler polls each worker's RSS every 0.1 s (workers are
+the zygote's forks; the zygote itself is reported apart); reported is the peak per worker, with its peak USS
+(what it holds alone: the rest is shared with the zygote copy-on-write), whether it is flat within a run (once documents are committed, RSS over the
 last quarter of the samples within 15 % + 20 MB of RSS over the second quarter) and across corpus sizes (the peak with 2× the documents).
 Targets: RSS per worker < 400 MB and flat.
 
@@ -84,8 +89,13 @@ class Run:
     cpu: float  # user + system seconds of the scan and its workers
     load: float  # 1-minute load average when the run ended
     busy: float  # Σ per-document seconds / (jobs × checking): how much of the checking phase workers were busy
+    largest: float = 0.0  # seconds of the slowest document
+    doc_seconds: float = 0.0  # Σ per-document seconds
     peak_rss: dict[int, float] = field(default_factory=dict)  # worker pid → MB
+    peak_uss: dict[int, float] = field(default_factory=dict)  # worker pid → MB held by the worker alone
+    zygote_rss: float = 0.0
     flat: dict[int, bool] = field(default_factory=dict)
+    marks: dict[str, float] = field(default_factory=dict)  # start-up timeline: event → seconds since launch
 
 
 def _committed(db: Path) -> int:
@@ -113,6 +123,8 @@ def run_scan(root: Path, jobs: int, per_folder: bool) -> Run:
     if per_folder:
         cmd.append("--document-per-folder")
     series: dict[int, list[tuple[int, float]]] = {}  # pid → [(documents committed, RSS MB)]
+    uss: dict[int, float] = {}  # pid → peak USS MB
+    zygote: list[float] = [0.0]
     stop = threading.Event()
 
     def sample(proc: psutil.Process) -> None:
@@ -124,14 +136,21 @@ def run_scan(root: Path, jobs: int, per_folder: bool) -> Run:
                 kids = []
             for kid in kids:
                 try:
-                    if "detector.batch.child" in " ".join(kid.cmdline()):
-                        series.setdefault(kid.pid, []).append((done, kid.memory_info().rss / 2**20))
+                    if "detector.batch.child" not in " ".join(kid.cmdline()):
+                        continue
+                    if kid.ppid() == proc.pid:  # the zygote; its forks are the workers
+                        zygote[0] = max(zygote[0], kid.memory_info().rss / 2**20)
+                        continue
+                    mem = kid.memory_full_info()
+                    series.setdefault(kid.pid, []).append((done, mem.rss / 2**20))
+                    uss[kid.pid] = max(uss.get(kid.pid, 0.0), mem.uss / 2**20)
                 except psutil.Error:
                     pass
             time.sleep(0.1)
 
     cpu0 = _children_cpu()
     t0 = time.perf_counter()
+    launched = time.time()
     proc = subprocess.Popen(cmd, cwd=ROOT)
     sampler = threading.Thread(target=sample, args=(psutil.Process(proc.pid),), daemon=True)
     sampler.start()
@@ -145,12 +164,15 @@ def run_scan(root: Path, jobs: int, per_folder: bool) -> Run:
     docs = _committed(out / "scan.sqlite")
     meta = _meta(out / "scan.sqlite")
     with sqlite3.connect(out / "scan.sqlite") as con:
-        doc_seconds = con.execute("SELECT SUM(json_extract(row, '$.seconds_total')) FROM documents").fetchone()[0]
+        doc_seconds, largest = con.execute("SELECT SUM(json_extract(row, '$.seconds_total')), "
+                                           "MAX(json_extract(row, '$.seconds_total')) FROM documents").fetchone()
     shutil.rmtree(out, ignore_errors=True)
     start = max(meta["planned"], meta["workers_ready"])
     checking = max(meta["last_commit"] - start, 1e-9)
     run = Run(jobs=jobs, wall=wall, checking=checking, docs=docs, cpu=cpu, load=psutil.getloadavg()[0],
-              busy=(doc_seconds or 0.0) / (jobs * checking))
+              busy=(doc_seconds or 0.0) / (jobs * checking), largest=largest or 0.0, doc_seconds=doc_seconds or 0.0,
+              peak_uss=uss, zygote_rss=zygote[0],
+              marks={k: meta[k] - launched for k in TIMELINE if k in meta} | {"exit": wall})
     for pid, points in series.items():
         run.peak_rss[pid] = max(r for _, r in points)
         points = [(d, r) for d, r in points if d > 0]  # flatness over the documents, not the worker's start-up
@@ -160,6 +182,40 @@ def run_scan(root: Path, jobs: int, per_folder: bool) -> Run:
             late = statistics.median(r for _, r in points[-q:])
             run.flat[pid] = late <= early * 1.15 + 20
     return run
+
+
+TIMELINE = {  # the scan's own timestamps (``meta``), in the order they normally happen
+    "run_started": "command parsed, scan entered",
+    "walked": "archive walked",
+    "planned": "hashed, plan made",
+    "workers_ready": "first worker warm",
+    "workers_all_ready": "last worker warm",
+    "first_commit": "first document committed",
+    "last_commit": "last document committed",
+    "written": "outputs written",
+}
+
+
+def print_timeline(runs: dict[int, list[Run]]) -> None:
+    """Seconds since launch of each start-up event, median over the runs, one column per --jobs."""
+    print("  timeline (s since launch, median): " + "  ".join(f"--jobs {j:<3}" for j in runs))
+    for key, label in [*TIMELINE.items(), ("exit", "process exited")]:
+        cells = [statistics.median(r.marks[key] for r in rs) if all(key in r.marks for r in rs) else None
+                 for rs in runs.values()]
+        print(f"    {label:<34}" + "  ".join(f"{c:9.2f}" if c is not None else f"{'–':>9}" for c in cells))
+
+
+def print_bounds(runs: dict[int, list[Run]]) -> None:
+    """The best whole-command ratio this corpus allows: the --jobs 1 wall over the fixed part of a --jobs 2
+    run plus the checking phase at its balance bound, max(largest document, Σ document seconds / 2)."""
+    one, two = runs[1], runs[2]
+    wall1 = statistics.median(r.wall for r in one)
+    fixed2 = statistics.median(r.wall - r.checking for r in two)
+    docs = statistics.median(r.doc_seconds for r in one)
+    largest = statistics.median(r.largest for r in one)
+    best = wall1 / (fixed2 + max(largest, docs / 2))
+    print(f"  bound: --jobs 1 wall {wall1:.2f} s / (--jobs 2 fixed part {fixed2:.2f} s + checking at best "
+          f"max({largest:.2f}, {docs:.2f} / 2) s) = {best:.2f}× at most with this start-up")
 
 
 def bench(name: str, root: Path, size: int, per_folder: bool, repeats: int) -> dict:
@@ -189,14 +245,21 @@ def bench(name: str, root: Path, size: int, per_folder: bool, repeats: int) -> d
         peaks = [p for r in rs for p in r.peak_rss.values()]
         flats = [f for r in rs for f in r.flat.values()]
         if peaks:
+            uss = [u for r in rs for u in r.peak_uss.values()]
             print(f"           peak RSS per worker: median {statistics.median(peaks):.0f} MB, max {max(peaks):.0f} MB"
-                  f" (target < {TARGET_RSS_MB} MB: {'ok' if max(peaks) < TARGET_RSS_MB else 'MISSED'});"
+                  f" (target < {TARGET_RSS_MB} MB: {'ok' if max(peaks) < TARGET_RSS_MB else 'MISSED'}), of it its own"
+                  f" (USS) median {statistics.median(uss):.0f} MB; zygote {max(r.zygote_rss for r in rs):.0f} MB;"
                   f" flat within the run: {sum(flats)}/{len(flats)} workers")
+        fixed = statistics.median(r.wall - r.checking for r in rs)
+        print(f"           fixed part (wall − checking) {fixed:.2f} s; largest document {max(r.largest for r in rs):.2f}"
+              f" s of Σ {statistics.median(r.doc_seconds for r in rs):.2f} s document seconds")
+    print_timeline(runs)
+    print_bounds(runs)
     wall_x, check_x = statistics.median(wall_ratios), statistics.median(check_ratios)
-    verdict = "ok" if check_x >= TARGET_SPEEDUP else "MISSED"
-    print(f"  speedup at 2 jobs (median of {repeats} back-to-back pairs): {check_x:.2f}× checking "
-          f"(target ≥ {TARGET_SPEEDUP}×: {verdict}), {wall_x:.2f}× wall "
-          f"[pairs: {', '.join(f'{x:.2f}' for x in check_ratios)} / {', '.join(f'{x:.2f}' for x in wall_ratios)}]")
+    verdict = "ok" if wall_x >= TARGET_SPEEDUP else "MISSED"
+    print(f"  speedup at 2 jobs (median of {repeats} back-to-back pairs): {wall_x:.2f}× whole command "
+          f"(target ≥ {TARGET_SPEEDUP}×: {verdict}), {check_x:.2f}× checking "
+          f"[pairs: {', '.join(f'{x:.2f}' for x in wall_ratios)} / {', '.join(f'{x:.2f}' for x in check_ratios)}]")
     return {"runs": runs, "speedup": check_x, "wall_speedup": wall_x,
             "peak": max((p for rs in runs.values() for r in rs for p in r.peak_rss.values()), default=0.0)}
 

@@ -429,6 +429,103 @@ def test_max_memory_leaving_no_room_is_a_usage_error(tmp_path: Path) -> None:
                              progress=False))
 
 
+# ------------------------------------------------------------------------------------------ workers: forks of a zygote
+
+
+def _comparable_result(result: dict) -> dict:
+    """A worker's result without what differs between runs (timings) and with its Arrow blobs decoded."""
+    from detector.batch.arrow import decode
+
+    row = {k: v for k, v in result["row"].items() if not k.startswith("seconds_")}
+    tables = {t: decode(b).to_pylist() if isinstance(b, bytes) else b for t, b in result["tables"].items()}
+    return {"row": row, "tables": tables}
+
+
+@pytest.mark.slow
+def test_a_worker_replaced_after_a_timeout_or_a_crash_is_a_fork_that_works(seeds: Path, tmp_path: Path) -> None:
+    """A timeout kills the worker, a segfault kills it too; each time the next document gets a fresh fork of the
+    same warm zygote (not a cold start), which checks it exactly as the first worker did."""
+    import threading
+
+    import psutil
+
+    from detector.batch.child import Supervisor
+    from detector.batch.work import Task
+
+    seed = next(seeds.glob("000_*.txt")).read_bytes()
+    (tmp_path / "seed.txt").write_bytes(seed)
+    (tmp_path / "huge.txt").write_bytes(seed * 1000)  # minutes of work
+    docs = {d.id: d for d in discover([tmp_path])}
+    normal, huge = Task(docs["seed.txt"], sha256="s"), Task(docs["huge.txt"], sha256="h")
+    sup = Supervisor(None, timeout=2.0, max_memory=None)
+    parents, results = [], {}
+    try:
+        for name, task, timeout in [("first", normal, 120.0), ("timeout", huge, 2.0), ("after timeout", normal, 120.0),
+                                    ("crash", huge, 600.0), ("after crash", normal, 120.0)]:
+            sup.timeout = timeout
+            if name == "crash":  # a segfault in the middle of a document, as a broken PDF library would
+                threading.Timer(1.0, lambda: os.kill(sup.proc.pid, signal.SIGSEGV)).start()
+            results[name] = sup.run(task)
+            if sup.proc is not None:
+                parents.append(psutil.Process(sup.proc.pid).ppid())
+        zygote = sup.zygote.proc.pid
+    finally:
+        sup.close()
+    assert results["timeout"]["row"]["error_code"] == "timeout"
+    assert results["crash"]["row"]["error_code"] == "crash"
+    assert "SIGSEGV" in results["crash"]["row"]["error_message"]
+    assert results["first"]["row"]["status"] == "ok"
+    assert _comparable_result(results["after timeout"]) == _comparable_result(results["first"])
+    assert _comparable_result(results["after crash"]) == _comparable_result(results["first"])
+    assert sup.started == 3  # the first worker and two replacements …
+    assert parents == [zygote] * 3  # … all forks of the one zygote
+
+
+FRESH_INTERPRETER = """
+import json, sys
+from detector.batch.walk import discover
+from detector.batch.work import Task, run_document
+from pathlib import Path
+roots, target = [Path(p) for p in json.loads(sys.argv[1])], Path(sys.argv[2])
+with target.open("w", encoding="utf-8") as fh:
+    for src in discover(roots):
+        result = run_document(Task(src, sha256=""))
+        tables = {t: b.hex() if isinstance(b, bytes) else b for t, b in result["tables"].items()}
+        fh.write(json.dumps({"row": result["row"], "tables": tables}, ensure_ascii=False, default=str) + "\\n")
+"""
+
+
+@pytest.mark.slow
+def test_forked_workers_give_what_a_fresh_interpreter_gives(archive, tmp_path: Path) -> None:
+    """Workers forked from a warm zygote (copy-on-write, frozen heap) check documents exactly as a plain cold
+    interpreter does — as workers did before there was a zygote. Every format, errors included."""
+    root, _ = archive
+    subset = [root / "docx", root / "pdf", root / "xlsx", root / "corrupt", root / "text" / "0"]
+    out = tmp_path / "out"
+    scan(ScanOptions(roots=subset, out=out, jobs=2, progress=False))
+    target = tmp_path / "fresh.jsonl"
+    subprocess.run([sys.executable, "-c", FRESH_INTERPRETER, json.dumps([str(p) for p in subset]), str(target)],
+                   cwd=ROOT, check=True, timeout=900)
+    fresh = {}
+    for line in target.read_text(encoding="utf-8").splitlines():
+        result = json.loads(line)
+        result["tables"] = {t: bytes.fromhex(b) if t in ("claims", "checks", "findings") and b else b
+                            for t, b in result["tables"].items()}
+        fresh[result["row"]["doc"]] = _comparable_result(result) | {"sha256": None}
+    with Store(out) as store:
+        ids = [d.id for d in discover(subset)]
+        forked = {}
+        for row in store.document_rows(ids):
+            blobs = dict(store.db.execute("SELECT tbl, data FROM blobs WHERE doc = ?", (row["doc"],)).fetchall())
+            tables = {t: blobs.get(t) for t in ("claims", "checks", "findings")} | {"contract": blobs.get("contract", "")}
+            forked[row["doc"]] = _comparable_result({"row": row, "tables": tables}) | {"sha256": None}
+    for result in (*fresh.values(), *forked.values()):
+        result["row"].pop("sha256", None)
+        result["row"] = json.loads(json.dumps(result["row"], ensure_ascii=False, default=str))
+    assert len(forked) == len(ids) == 15 + 7 + 10 + 6 + 50
+    assert forked == fresh
+
+
 # ------------------------------------------------------------------------------------------ Dask
 
 

@@ -3,7 +3,8 @@
 Both engines take the same :class:`~detector.batch.work.Task` list and hand each result to ``on_result`` in the
 calling thread, in completion order — the caller commits it to the store. Both run each document through a
 :class:`~detector.batch.child.Supervisor`, so timeouts, crashes and memory limits behave the same on one laptop
-and on a cluster.
+and on a cluster. Locally all workers are forks of one warm zygote; on Dask each Dask worker process has its
+own zygote and worker (Dask workers are daemonic: a plain subprocess that forks is what they may have).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from detector.batch.child import Supervisor
-from detector.batch.work import Task, error_result
+from detector.batch.child import Supervisor, Zygote
+
+if TYPE_CHECKING:
+    from detector.batch.work import Task
 
 OnResult = Callable[[dict], None]
 
@@ -30,26 +34,32 @@ class WorkerSettings:
 
 
 class LocalPool:
-    """``jobs`` supervised worker processes on this machine. :meth:`start` launches them at once, without
-    waiting: they import and warm up (a few seconds each) while the scan process walks and hashes the archive.
-    :meth:`run` then drives one per thread; the threads only wait on pipes, the work is in the children."""
+    """``jobs`` supervised worker processes on this machine, forked from one zygote. :meth:`start` launches the
+    zygote without waiting: it imports and warms up (a few seconds, once) while the scan process walks and hashes
+    the archive. :meth:`run` then drives one worker per thread; the threads only wait on pipes."""
 
     def __init__(self, jobs: int, settings: WorkerSettings, log: str | None = None) -> None:
-        self.supervisors = [Supervisor(settings.rules_dir, settings.timeout, settings.max_memory, log)
+        self.zygote = Zygote(settings.rules_dir, settings.max_memory, log)
+        self.supervisors = [Supervisor(settings.rules_dir, settings.timeout, settings.max_memory, zygote=self.zygote)
                             for _ in range(max(1, jobs))]
 
     def start(self) -> None:
-        for sup in self.supervisors:
-            sup.spawn()
+        self.zygote.spawn()
 
     @property
     def first_ready(self) -> float | None:
         """When the first worker was warm (time.time()), if one was."""
         return min((s.ready_at for s in self.supervisors if s.ready_at), default=None)
 
+    @property
+    def last_ready(self) -> float | None:
+        """When the last worker that was ever warm got warm (time.time())."""
+        return max((s.ready_at for s in self.supervisors if s.ready_at), default=None)
+
     def close(self) -> None:
         for sup in self.supervisors:
             sup.close()
+        self.zygote.close()
 
     def run(self, tasks: list[Task], on_result: OnResult) -> None:
         """Check ``tasks`` in the order given; ``on_result`` is called in this thread, in completion order."""
@@ -163,6 +173,8 @@ def run_dask(tasks: list[Task], jobs: int, settings: WorkerSettings, on_result: 
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 — a Dask worker lost with the document (KilledWorker …)
+                from detector.batch.work import error_result
+
                 result = error_result(task, "crash", f"Dask 任务失败 / Dask task failed: {type(exc).__name__}: {exc}")
             on_result(result)
             future.release()

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from detector import ingest
-from detector.batch.store import encode_tables
 from detector.batch.walk import DocSource, FileRef, ZipCache, ZipLimits
 from detector.errors import GoujiError
 
@@ -67,6 +66,8 @@ def _display_path(ref: FileRef) -> str:
 
 def error_result(task: Task, code: str, message: str, seconds: float | None = None) -> dict:
     """The result of a document that could not be checked: a document row with the reason, no other rows."""
+    from detector.batch.store import encode_tables  # pyarrow: imported when first needed (see scan.py)
+
     row = base_row(task)
     row.update(status="error", error_code=code, error_message=message, seconds_total=seconds)
     return {"doc": task.source.id, "sha256": task.sha256, "row": row, "tables": encode_tables({})}
@@ -119,6 +120,7 @@ def _where(exc: BaseException) -> str:
 
 def _check(task: Task) -> dict:
     from detector import pipeline, records
+    from detector.batch.store import encode_tables
     from detector.metadata import extract_metadata
     from detector.rules import load_rules
 

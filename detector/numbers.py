@@ -101,19 +101,21 @@ def parse_quantities(text: str) -> list[Quantity]:
 def _arabic(norm: str, text: str, found: list[Quantity]) -> None:
     """The amounts, percentages and counts written in Arabic digits, appended to ``found``."""
     for m in QUANTITY_RE.finditer(norm):
-        num = m.group("num")
-        if m.group("percent"):
-            found.append(_make(m, text, "percent", _PER_MILLE if m.group("percent") == "‰" else _ONE, unit="%"))
+        num, money, percent, count = m.group("num", "money", "percent", "count")  # one call: groups cost
+        start, end = m.span()
+        if percent:
+            found.append(_make(num, text, start, end, "percent", _PER_MILLE if percent == "‰" else _ONE, "%"))
         elif num[0] == "-":
             continue  # 「-5万元」: a sign belongs to a percentage only
-        elif m.group("money"):
-            found.append(_make(m, text, "amount", MONEY_SCALE[m.group("money")], unit=m.group("money")))
-        elif "." not in num and (m.start() == 0 or norm[m.start() - 1] != "第"):  # 「1.5个」「第3项」: no counts
-            found.append(_make(m, text, "count", _ONE, unit=m.group("count")))
+        elif money:
+            found.append(_make(num, text, start, end, "amount", MONEY_SCALE[money], money))
+        elif "." not in num and (start == 0 or norm[start - 1] != "第"):  # 「1.5个」「第3项」: no counts
+            found.append(_make(num, text, start, end, "count", _ONE, count))
     if "占" in norm:
         for m in UNSIGNED_SHARE_RE.finditer(norm):
-            if Decimal(m.group("num")) <= 100:
-                found.append(_make(m, text, "percent", _ONE, unit="%", span="num"))
+            num = m.group("num")
+            if Decimal(num) <= 100:
+                found.append(_make(num, text, *m.span("num"), "percent", _ONE, "%"))
 
 
 _ONE, _PER_MILLE = Decimal(1), Decimal("0.1")
@@ -144,18 +146,15 @@ def parse_number(text: str) -> Quantity | None:
                     end=len(norm), half_ulp=half_ulp(m.group("num")))
 
 
-def _make(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None = None, span: str | int = 0) -> Quantity:
-    """The quantity written by match ``m`` (its whole text, or the group ``span`` when the match carries
-    context, as 「占76.23」 does)."""
-    num = m.group("num")
-    return _quantity(m, text, kind, scale, unit or m.group("unit"), Decimal(num.replace(",", "")), half_ulp(num),
-                     span)
+def _make(num: str, text: str, start: int, end: int, kind: str, scale: Decimal, unit: str) -> Quantity:
+    """The quantity written with the digits ``num`` at ``text[start:end]``."""
+    return _quantity(text, start, end, kind, scale, unit, Decimal(num.replace(",", "")), half_ulp(num))
 
 
-def _quantity(m: re.Match, text: str, kind: str, scale: Decimal, unit: str, value: Decimal, half: Decimal,
-              span: str | int = 0) -> Quantity:
+def _quantity(text: str, start: int, end: int, kind: str, scale: Decimal, unit: str, value: Decimal,
+              half: Decimal) -> Quantity:
     return Quantity(value=value, unit=unit, kind=kind, scale=scale,  # type: ignore[arg-type]
-                    text=text[m.start(span) : m.end(span)], start=m.start(span), end=m.end(span), half_ulp=half)
+                    text=text[start:end], start=start, end=end, half_ulp=half)
 
 
 def _make_cn(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None = None) -> Quantity | None:
@@ -171,7 +170,7 @@ def _make_cn(m: re.Match, text: str, kind: str, scale: Decimal, unit: str | None
     value, decimals = cn_to_decimal(num)
     if value is None or high.is_nan():
         return None
-    return _quantity(m, text, kind, scale, unit or m.group("unit"), value + high,
+    return _quantity(text, *m.span(), kind, scale, unit or m.group("unit"), value + high,
                      Decimal(5) / (Decimal(10) ** (decimals + 1)))
 
 

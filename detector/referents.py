@@ -51,7 +51,7 @@ SPACES = re.compile(r"\s+")
 
 def clean(raw: str) -> str:
     """Strip separators, list words, time prefixes and linking verbs around a referent."""
-    text = BOOKMARK.sub("", raw).strip()  # export bookmarks: [bookmark: _Toc…], [_GoBack]
+    text = (BOOKMARK.sub("", raw) if "[" in raw else raw).strip()  # export bookmarks: [bookmark: _Toc…], [_GoBack]
     text = LEADING.sub("", text)
     text = LIST_MARKER.sub("", text)  # list marker "2."
     text = NUMBERED.sub("", text)
@@ -115,9 +115,13 @@ def _resolve(raw: str, rules_key: str | None) -> Referent:
     code = CODE_LINE.match(text)
     if code:
         return Referent(code.group(2).strip(), f"subject:{code.group(1)}", 1.0, year)
-    with_time = strip_linking(YEAR.sub("", LEADING.sub("", raw.strip()))).strip()
     canon = canonical(text)
-    best = max(_match(canon, rules_key), _match(canonical(with_time), rules_key))
+    best = _match(canon, rules_key)
+    # the words kept with their time prefix (「上年结转」 is a name of its own, not 结转 of last year)
+    kept = LEADING.sub("", raw.strip())
+    with_time = canonical(strip_linking(YEAR.sub("", kept) if year_m else kept).strip())
+    if with_time != canon:
+        best = max(best, _match(with_time, rules_key))
     if best[0] < 1.0:
         best = _fund_total(canon, rules_key) or best
     return Referent(text, best[1], best[0], year)

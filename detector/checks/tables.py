@@ -398,7 +398,7 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
     → fiscal_expense). An unlabelled total row of a table without a total concept (the one row of a 三公 table)
     holds one concept per column (“三公”经费/小计 → three_public, 因公出国（境）费 → abroad)."""
     names = _code_names(tables)
-    aliases = {a: cid for a, cid in rules.alias_index()}
+    aliases = _aliases(rules)
     scoped: dict[str, dict[str, str]] = vocab(rules).settings.get("scoped_concepts", {})
     out: dict[tuple, list[Fact]] = defaultdict(list)
     for ut in tables:
@@ -432,6 +432,14 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
                     seen.add(key)
                     out[key].append(Fact(ut, term, scope))
     return out
+
+
+def _aliases(rules: Rules) -> dict[str, str]:
+    """Concept alias → concept id, built once per Rules object (kept beside its vocabulary)."""
+    memo = memo_on(vocab(rules), "_aliases")
+    if not memo:
+        memo.update((a, cid) for a, cid in rules.alias_index())
+    return memo
 
 
 def _group(col: Column, half: Half, aliases: dict[str, str]) -> str | None:

@@ -24,8 +24,11 @@ class Verdict:
 
 def sum_relation(stated: Quantity, parts: list[Quantity]) -> Verdict:
     """stated = Σ parts, within the rounding intervals of all figures."""
-    expected = sum((p.base for p in parts), Decimal(0))
-    tol = (stated.hi - stated.lo) / 2 + sum(((p.hi - p.lo) / 2 for p in parts), Decimal(0))
+    expected = half_widths = Decimal(0)
+    for p in parts:  # one pass, the same sums in the same order as Σ p.base and Σ (p.hi − p.lo) / 2
+        expected += p.base
+        half_widths += (p.hi - p.lo) / 2
+    tol = (stated.hi - stated.lo) / 2 + half_widths
     diff = abs(stated.base - expected)
     holds = diff <= tol
     unit = (stated.hi - stated.lo) or Decimal(stated.scale)

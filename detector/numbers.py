@@ -53,7 +53,7 @@ _HAS_CN_AMOUNT = re.compile(rf"[{CN_DIGITS}]元")
 
 def normalize(text: str) -> str:
     """Full-width digits, point, percent and comma to ASCII; same length, so offsets hold."""
-    return text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
+    return text.translate(_FULLWIDTH) if not text.isascii() and _HAS_FULLWIDTH.search(text) else text
 
 
 def half_ulp(num: str) -> Decimal:

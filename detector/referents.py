@@ -49,15 +49,29 @@ NUMBERED = re.compile(r"^[（(]?[一二三四五六七八九十\d]+[)）]\s*")
 SPACES = re.compile(r"\s+")
 
 
+# The characters each anchored pattern can start with: a text opening with none of them is left as it is
+# without running the pattern (a referent passes through five of them; most open with none).
+LEADING_OPENS = frozenset("，,；;：:、。其主包分以及和与另此全共")
+TIME_OPENS = frozenset("21本当上全年截")
+NUMBERED_OPENS = frozenset("（(一二三四五六七八九十")
+
+
+def _strip_open(pattern: re.Pattern, opens: frozenset[str], text: str) -> str:
+    """``pattern`` (anchored at the start) removed from ``text``. Spaces and digits may open any of them."""
+    if text and (text[0] in opens or text[0].isspace() or text[0].isdigit()):
+        return pattern.sub("", text)
+    return text
+
+
 def clean(raw: str) -> str:
     """Strip separators, list words, time prefixes and linking verbs around a referent."""
     text = (BOOKMARK.sub("", raw) if "[" in raw else raw).strip()  # export bookmarks: [bookmark: _Toc…], [_GoBack]
-    text = LEADING.sub("", text)
-    text = LIST_MARKER.sub("", text)  # list marker "2."
-    text = NUMBERED.sub("", text)
+    text = _strip_open(LEADING, LEADING_OPENS, text)
+    text = _strip_open(LIST_MARKER, NUMBERED_OPENS, text)  # list marker "2."
+    text = _strip_open(NUMBERED, NUMBERED_OPENS, text)
     for _ in range(2):
-        text = TIME_PREFIX.sub("", text).strip()
-        text = LEADING.sub("", text)
+        text = _strip_open(TIME_PREFIX, TIME_OPENS, text).strip()
+        text = _strip_open(LEADING, LEADING_OPENS, text)
     return strip_linking(text).strip(" ：:，,")
 
 
@@ -70,7 +84,8 @@ def canonical(text: str) -> str:
     """The form concepts are matched on: markers, quotes, brackets and spaces removed."""
     if MARKED.search(text):
         text = BRACKETED.sub("", MARKER.sub("", text))
-    return SPACES.sub("", text)
+    # str.split() splits at every character regex's \s matches (and a few control characters more)
+    return SPACES.sub("", text) if text.split() != [text] else text
 
 
 @lru_cache(maxsize=4)
@@ -118,7 +133,7 @@ def _resolve(raw: str, rules_key: str | None) -> Referent:
     canon = canonical(text)
     best = _match(canon, rules_key)
     # the words kept with their time prefix (「上年结转」 is a name of its own, not 结转 of last year)
-    kept = LEADING.sub("", raw.strip())
+    kept = _strip_open(LEADING, LEADING_OPENS, raw.strip())
     with_time = canonical(strip_linking(YEAR.sub("", kept) if year_m else kept).strip())
     if with_time != canon:
         best = max(best, _match(with_time, rules_key))
@@ -172,7 +187,8 @@ FUND_NAMES = re.compile(r"一般公共预算|政府性基金预算|国有资本�
 def measure_of(context: str, default: str) -> str:
     """budget / actual from the words right in front of a number, else the document's default. The names of
     the budget funds (一般公共预算 …) say nothing about the measure and are removed first."""
-    context = FUND_NAMES.sub("", context)
+    if "预算" in context:  # every fund name holds it
+        context = FUND_NAMES.sub("", context)
     if ACTUAL_WORDS.search(context) and not BUDGET_STATED.search(context[-8:]):
         return "actual"
     if BUDGET_WORDS.search(context):

@@ -50,8 +50,8 @@ def document_subjects(doc: Document) -> dict[str, str]:
         for row in table.rows:
             texts = [c.text.strip() for c in row]
             for i, t in enumerate(texts):
-                if not t or not (t[0].isdigit() or t[0] in "[【"):
-                    continue  # a code, alone or leading a label, starts with a digit or a bracket
+                if not (t[:3].isdigit() or t[:1] in ("[", "【")):
+                    continue  # a code, alone or leading a label, opens with three digits or a bracket
                 code, name = split_label(t)
                 if code is None and CODE_RE.match(t) and i + 1 < len(texts):
                     code, name = t, texts[i + 1]

@@ -85,7 +85,7 @@ def parse_quantities(text: str) -> list[Quantity]:
     found: list[Quantity] = []
     if _HAS_DIGIT.search(norm):
         _arabic(norm, text, found)
-    if _HAS_CN_AMOUNT.search(norm):
+    if "元" in norm and _HAS_CN_AMOUNT.search(norm):
         for m in CN_AMOUNT_RE.finditer(norm):
             q = _make_cn(m, text, "amount", MONEY_SCALE[m.group("unit")])
             if q:

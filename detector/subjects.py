@@ -60,7 +60,8 @@ def document_subjects(doc: Document) -> dict[str, str]:
                     break
     for block in doc.paragraphs:
         for line in block.text.splitlines():
-            m = CODE_LINE.match(line.strip())
+            line = line.strip()
+            m = CODE_LINE.match(line) if line[:3].isdigit() else None  # 「2010101 行政运行」: three digits first
             if m:
                 names.setdefault(m.group(1), NAME_END.split(m.group(2).strip(), maxsplit=1)[0])
     return names

@@ -18,12 +18,12 @@ from functools import lru_cache
 
 from detector.model import Document, Evidence, Outcome, Quantity
 from detector.rules import Rules
-from detector.tables import memo_on, understand_document, value_at
+from detector.tables import understand_document, value_at
 from detector.tables.arith import Verdict, equal_relation, sum_relation
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import strip_marker
 from detector.tables.values import decimals_of, fmt
-from detector.tables.vocab import vocab
+from detector.tables.vocab import memo_on, vocab
 
 SURE = 0.85  # table confidence from which a failed relation is an error, not a warning
 

@@ -7,13 +7,15 @@ the ingested unit or a preamble cell, its header from :mod:`detector.tables.layo
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from detector.model import Document, Table
 from detector.rules import Rules
 from detector.tables.layout import read_layout
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import code_of, is_total_label, outline, split_label
 from detector.tables.values import cell_value, parse_amount
-from detector.tables.vocab import RoleSpec, Vocab, memo_on, norm, vocab
+from detector.tables.vocab import RoleSpec, Vocab, norm, vocab
 
 SIDE_WORDS = {"收入": "income", "支出": "expense"}
 
@@ -151,10 +153,7 @@ def _halves(rows: list[list[str]], lay, v: Vocab, table_side: str) -> list[Half]
 
 
 def _column(col: int, path: tuple[str, ...], v: Vocab) -> Column:
-    memo = memo_on(v, "_column_roles")  # the same headers recur in every table of a document, and across documents
-    if path not in memo:
-        memo[path] = _column_role(path, v)
-    spec, non_add = memo[path]
+    spec, non_add = _column_role(path, v)
     if spec is None:
         return Column(col=col, path=path, additive=not non_add)
     return Column(
@@ -170,8 +169,10 @@ def _column(col: int, path: tuple[str, ...], v: Vocab) -> Column:
     )
 
 
+@lru_cache(maxsize=1 << 14)
 def _column_role(path: tuple[str, ...], v: Vocab) -> tuple[RoleSpec | None, bool]:
-    """The role a column's header path names, and whether a non-additive word is left in the path."""
+    """The role a column's header path names, and whether a non-additive word is left in the path. Cached: the
+    same headers recur in every table of a document, and across documents."""
     head = path[-1] if path else ""
     spec = v.role_of(head)
     joined = "".join(path)

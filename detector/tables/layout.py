@@ -15,7 +15,7 @@ from functools import lru_cache
 import regex as re
 
 from detector.tables.values import parse_amount
-from detector.tables.vocab import Vocab, memo_on, norm
+from detector.tables.vocab import Vocab, norm
 
 CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
 # outline markers that open a data row (其中 is left out: "其中：政府采购" also heads columns)
@@ -105,16 +105,10 @@ def read_layout(rows: list[list[str]], n_cols: int, v: Vocab) -> Layout:
 # ------------------------------------------------------------------------------------------ header paths
 
 
+@lru_cache(maxsize=1 << 14)
 def _header_kind(text: str, v: Vocab) -> str:
-    """seq, code, label or value: what a header word says its column holds (blank for none). Read once per
-    text and vocabulary: the same headers recur in every table of a document, and across documents."""
-    memo = memo_on(v, "_header_kinds")
-    if text not in memo:
-        memo[text] = _read_header_kind(text, v)
-    return memo[text]
-
-
-def _read_header_kind(text: str, v: Vocab) -> str:
+    """seq, code, label or value: what a header word says its column holds (blank for none). Cached: the same
+    headers recur in every table of a document, and across documents."""
     t = norm(text)
     if not t:
         return "blank"

@@ -13,7 +13,7 @@ import regex as re
 
 from detector.tables.layout import CODE_RE
 from detector.tables.model import Row
-from detector.tables.vocab import Vocab, memo_on, norm
+from detector.tables.vocab import Vocab, norm
 
 _CN = "一二三四五六七八九十"
 MARKERS: list[tuple[int, re.Pattern]] = [
@@ -55,13 +55,11 @@ def strip_marker(label: str) -> str:
     return QIZHONG.sub("", t)
 
 
+@lru_cache(maxsize=1 << 14)
 def is_total_label(label: str, v: Vocab) -> bool:
-    """合计, 本年支出合计, 一、收入总计 …: a label that names a total row (read once per label and vocabulary)."""
-    memo = memo_on(v, "_total_labels")
-    if label not in memo:
-        t = strip_marker(label)
-        memo[label] = bool(t) and any(t == w or t.endswith(w) for w in v.words("total_row_words"))
-    return memo[label]
+    """合计, 本年支出合计, 一、收入总计 …: a label that names a total row (cached: labels recur)."""
+    t = strip_marker(label)
+    return bool(t) and any(t == w or t.endswith(w) for w in v.words("total_row_words"))
 
 
 def outline(rows: list[Row], v: Vocab) -> None:

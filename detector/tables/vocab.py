@@ -41,7 +41,7 @@ class TableSpec:
     codes: str = "functional"
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: content caches (lru_cache) take the vocabulary as an argument
 class Vocab:
     settings: dict
     roles: list[RoleSpec]

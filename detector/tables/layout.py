@@ -71,7 +71,7 @@ def _marks_data(t: str) -> bool:
     cell by cell, and the same cells recur down a document."""
     if CODE_RE.match(t) or DATA_MARKER_RE.match(t):
         return True
-    if parse_amount(t) is not None and ("." in t or "," in t):
+    if ("." in t or "," in t) and parse_amount(t) is not None:
         return True
     return bool(CODE_LABEL_RE.match(t))
 

@@ -11,6 +11,8 @@ from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 
+import regex as re
+
 from detector.model import Quantity
 from detector.numbers import parse_number
 from detector.tables.model import Value
@@ -18,8 +20,14 @@ from detector.tables.model import Value
 
 def parse_amount(text: str, unit: str = "", scale: int | None = None) -> Quantity | None:
     """A table cell's figure in the table's unit, or None when the cell is not a bare amount (text, percent,
-    code-like label, date)."""
-    return _amount(text or "", unit, scale)
+    code-like label, date). A cell without a digit is none (a bare figure is written in digits): most label
+    cells are turned away before the parser and its cache."""
+    if not text or not _DIGIT.search(text):
+        return None
+    return _amount(text, unit, scale)
+
+
+_DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=1 << 16)

@@ -59,6 +59,13 @@ class Vocab:
             hit = cache[key] = [str(w) for w in self.settings.get(key, [])]
         return hit
 
+    def _role_words(self) -> list[tuple[RoleSpec, tuple[str, ...]]]:
+        """Each role with its words normalised, built once (role_of runs for every new header)."""
+        hit = self.__dict__.get("_normalised_roles")  # beside the fields: not in repr
+        if hit is None:
+            hit = self.__dict__["_normalised_roles"] = [(s, tuple(norm(w) for w in s.words)) for s in self.roles]
+        return hit
+
     def unit_scale(self, unit: str | None) -> int | None:
         return self.settings.get("units", {}).get(unit) if unit else None
 
@@ -76,9 +83,8 @@ class Vocab:
         if not h:
             return None
         best: tuple[int, RoleSpec] | None = None
-        for spec in self.roles:
-            for w in spec.words:
-                w = norm(w)
+        for spec, words in self._role_words():
+            for w in words:
                 if h == w:
                     return spec
                 if w in h and (best is None or len(w) > best[0]):

@@ -72,15 +72,17 @@ def documents(paths: list[str], per_folder: bool) -> Iterator[tuple[str, list[Pa
 def run_documents(args: argparse.Namespace) -> Iterator[tuple[str, object]]:
     """(doc id, Result or GoujiError) per document; errors are reported, never raised."""
     from detector.batch.progress import document_progress
-    from detector.pipeline import check_paths
+    from detector.pipeline import check_paths, settle
 
     docs = list(documents(args.paths, args.document_per_folder))
     with document_progress(len(docs)) as advance:  # a bar on stderr when it is a terminal
-        for doc_id, files in docs:
+        for n, (doc_id, files) in enumerate(docs):
             try:
                 yield doc_id, check_paths(files, doc_id=doc_id, rules_dir=getattr(args, "rules", None))
             except GoujiError as exc:
                 yield doc_id, exc
+            if n == 0 and len(docs) > 1:
+                settle()
             advance()
 
 

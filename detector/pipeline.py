@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -45,3 +46,15 @@ def check_paths(paths: list[str | Path], doc_id: str | None = None, rules_dir: s
     result = check_document(doc, load_rules(rules_dir))
     result.timings["ingest"] = ingest_time
     return result
+
+
+def settle() -> None:
+    """Put what the process has loaded for good (rules, jieba's dictionary, spaCy, compiled patterns) out of the
+    garbage collector's reach. Called once the first document is checked (so everything loaded lazily is in).
+
+    Why: checking allocates many short-lived objects, and every so often that triggers a full collection which
+    walks all ~100,000 long-lived objects too — ~150 ms each on the seeds' machine, ~15% of checking time over
+    a run of documents. Frozen objects are never walked again (they are never freed either, which is what they
+    are for)."""
+    gc.collect()
+    gc.freeze()

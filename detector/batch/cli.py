@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -86,4 +87,7 @@ def run(args: argparse.Namespace) -> int:
     summary = scan(opts)
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
+    # The process is about to exit: frozen, the objects of pyarrow, pandas and the rest are not collected once
+    # more on the way out (0.2 s of a short scan's wall time).
+    gc.freeze()
     return 0

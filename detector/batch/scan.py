@@ -202,6 +202,8 @@ def _scan(opts: ScanOptions, settings: WorkerSettings, pool: LocalPool | None, t
             run_dask(tasks, opts.jobs, settings, commit, scheduler=opts.scheduler)
         elif tasks and pool:
             pool.run(tasks, commit)
+        if pool:
+            pool.close()  # the zygote exits while the outputs are written
         ids = [s.id for s in sources]
         bar.phase("写出 / writing")
         outputs = materialise(store, ids)

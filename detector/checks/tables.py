@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
 from detector.model import Document, Evidence, Outcome, Quantity
 from detector.rules import Rules
@@ -89,7 +88,7 @@ class Cells:
             if at not in self.values:
                 self.values[at] = value_at(self.ut, row.row, col, self.vocab)
             v = self.values[at]
-            self.terms[key] = None if v is None else Term(row, col, v, name or row.code or _label(row.label)
+            self.terms[key] = None if v is None else Term(row, col, v, name or row.code or strip_marker(row.label)
                                                           or f"第{row.row + 1}行")
         return self.terms[key]
 
@@ -101,13 +100,6 @@ def cells_of(ut: UnderstoodTable, rules: Rules) -> Cells:
     if key not in made:
         made[key] = Cells(ut, rules)
     return made[key]
-
-
-@lru_cache(maxsize=1 << 14)
-def _label(label: str) -> str:
-    """A row label without its outline marker, cached: every relation and every fact over a row names it
-    again, and stripping the markers is five regex passes."""
-    return strip_marker(label)
 
 
 def cell_name(ut: UnderstoodTable, term: Term) -> str:
@@ -414,7 +406,7 @@ def facts(tables: list[UnderstoodTable], rules: Rules) -> dict[tuple, list[Fact]
                 for col, group in cols:
                     if row is first_total and ut.total_concept:
                         subject, component = _total_row_key(ut, col, group, carry)
-                    elif row is first_total and not _label(row.label):
+                    elif row is first_total and not strip_marker(row.label):
                         subject, component = _column_concept(col, group, aliases, rules), "total"
                     else:
                         subject = row_subject
@@ -476,14 +468,14 @@ def _code_names(tables: list[UnderstoodTable]) -> dict[str, str]:
         for h in ut.halves:
             for r in h.rows:
                 if r.code:
-                    names.setdefault(_label(r.label), r.code)
+                    names.setdefault(strip_marker(r.label), r.code)
     return names
 
 
 def _subject(row: Row, names: dict[str, str], aliases: dict[str, str]) -> str | None:
     if row.code:
         return row.code
-    label = _label(row.label)
+    label = strip_marker(row.label)
     return names.get(label) or aliases.get(label)
 
 

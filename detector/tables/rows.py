@@ -24,6 +24,8 @@ MARKERS: list[tuple[int, re.Pattern]] = [
 ]
 CODE_IN_LABEL = re.compile(r"^[\[【]?(\d{3}(?:\d{2}){0,2})[\]】]?(?=[^\d.年月%])\s*(.+)$")
 QIZHONG = re.compile(r"^其中[:：]?")
+# what every marker and 其中 starts with: most labels start otherwise, and one match turns them away
+MAY_MARK = re.compile(rf"[{_CN}（(其]|\d")
 
 
 @lru_cache(maxsize=65536)
@@ -39,6 +41,8 @@ def split_label(text: str) -> tuple[str | None, str]:
 def marker(label: str) -> tuple[int, str] | None:
     """The outline level and ordinal of a label's leading marker: 一、→ (1, 一), （二）→ (2, 二), 3. → (3, 3)."""
     t = norm(label)
+    if not MAY_MARK.match(t):
+        return None
     for level, pat in MARKERS:
         m = pat.match(t)
         if m:
@@ -50,6 +54,8 @@ def marker(label: str) -> tuple[int, str] | None:
 def strip_marker(label: str) -> str:
     """The label without its outline marker or 其中 prefix: the words a concept alias can match."""
     t = norm(label)
+    if not MAY_MARK.match(t):
+        return t
     for _, pat in MARKERS:
         t = pat.sub("", t, count=1)
     return QIZHONG.sub("", t)

@@ -112,8 +112,8 @@ def cell_name(ut: UnderstoodTable, term: Term) -> str:
 
 
 def cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
-    """The cell of a term as evidence. Made once per cell and row name and shared by every outcome that
-    cites the cell (an Evidence is never changed after it is made)."""
+    """The cell of a term as evidence. Made once per row and column and shared by every outcome that cites
+    the cell (an Evidence is never changed after it is made)."""
     made = memo_on(ut, "_evidence")
     key = (id(term.row), term.col)  # a row lives as long as its table, and its name with it
     if key not in made:

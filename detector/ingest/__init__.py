@@ -59,33 +59,27 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _scrub_surrogates(blocks: list[Block]) -> None:
-    if not _SURROGATE.search("\n".join(_texts(blocks))):
-        return  # almost every document: one search over all its text instead of one per cell
-
-    def clean(text: str | None) -> str | None:
-        return _SURROGATE.sub("\ufffd", text) if text and _SURROGATE.search(text) else text
-
     for block in blocks:
         if isinstance(block, Paragraph):
-            block.text = clean(block.text)
-            continue
-        block.title, block.notes = clean(block.title), [clean(n) for n in block.notes]
-        for row in block.rows:
-            for cell in row:
-                cell.text = clean(cell.text)
+            block.text = _without_surrogates(block.text)
+        elif _SURROGATE.search("\n".join(_table_texts(block))):  # one search per table, not one per cell
+            block.title, block.notes = _without_surrogates(block.title), [_without_surrogates(n) for n in block.notes]
+            for row in block.rows:
+                for cell in row:
+                    cell.text = _without_surrogates(cell.text)
 
 
-def _texts(blocks: list[Block]) -> Iterator[str]:
-    """Every text of the blocks: paragraphs, table titles, notes and cells."""
-    for block in blocks:
-        if isinstance(block, Paragraph):
-            yield block.text or ""
-            continue
-        yield block.title or ""
-        yield from (n or "" for n in block.notes)
-        for row in block.rows:
-            for cell in row:
-                yield cell.text or ""
+def _without_surrogates(text: str | None) -> str | None:
+    return _SURROGATE.sub("\ufffd", text) if text and _SURROGATE.search(text) else text
+
+
+def _table_texts(table: Table) -> Iterator[str]:
+    """Every text of a table: title, notes and cells."""
+    yield table.title or ""
+    yield from (n or "" for n in table.notes)
+    for row in table.rows:
+        for cell in row:
+            yield cell.text or ""
 
 
 def load(paths: list[str | Path] | str | Path, doc_id: str | None = None) -> Document:

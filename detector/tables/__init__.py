@@ -14,7 +14,7 @@ from detector.rules import Rules
 from detector.tables.layout import read_layout
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import code_of, is_total_label, outline, split_label
-from detector.tables.values import cell_value, parse_amount
+from detector.tables.values import cell_value, is_amount
 from detector.tables.vocab import RoleSpec, Vocab, norm, vocab
 
 SIDE_WORDS = {"收入": "income", "支出": "expense"}
@@ -110,7 +110,7 @@ def filled_rows(table: Table) -> list[list[str]]:
             left = grid[r][c - 1] if c > 0 else None
             vertical = left is None or (above is not None and above != above_left)
             text = above if vertical else left
-            if text and parse_amount(text) is None:
+            if text and not is_amount(text):
                 grid[r][c] = text
     return grid
 

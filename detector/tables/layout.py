@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import regex as re
 
-from detector.tables.values import parse_amount
+from detector.tables.values import is_amount
 from detector.tables.vocab import Vocab, norm
 
 CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
@@ -50,7 +50,7 @@ def _is_number_row(cells: list[str], v: Vocab) -> bool:
 
 
 def _has_figures(cells: list[str]) -> bool:
-    return any(parse_amount(c) is not None and ("." in c or "," in c) for c in cells)
+    return any(is_amount(c) and ("." in c or "," in c) for c in cells)
 
 
 def looks_like_data(cells: list[str], v: Vocab) -> bool:
@@ -59,7 +59,7 @@ def looks_like_data(cells: list[str], v: Vocab) -> bool:
     A total label counts only when it opens the row and a bare figure follows ("合 计 | 0" of an empty
     政府性基金 table): a header row may name a 合计 column, but holds no figure."""
     filled = [norm(c) for c in cells if norm(c)]
-    if filled and filled[0] in v.words("total_row_words") and any(parse_amount(t) is not None for t in filled[1:]):
+    if filled and filled[0] in v.words("total_row_words") and any(is_amount(t) for t in filled[1:]):
         return True
     return any(_marks_data(t) for t in filled)
 
@@ -71,7 +71,7 @@ def _marks_data(t: str) -> bool:
     cell by cell, and the same cells recur down a document."""
     if CODE_RE.match(t) or DATA_MARKER_RE.match(t):
         return True
-    if ("." in t or "," in t) and parse_amount(t) is not None:
+    if ("." in t or "," in t) and is_amount(t):
         return True
     return bool(CODE_LABEL_RE.match(t))
 
@@ -230,4 +230,4 @@ def _kinds(data: list[list[str]], paths: list[tuple[str, ...]], n_cols: int, v: 
 def _traits(t: str) -> tuple[bool, bool, bool]:
     """Of a normalised data cell: is it a subject code, a bare amount, an integer of at most 3 digits (a 序号)?
     Cached: every column of every table asks for its cells."""
-    return bool(CODE_RE.match(t)), parse_amount(t) is not None, t.isdigit() and len(t) <= 3
+    return bool(CODE_RE.match(t)), is_amount(t), t.isdigit() and len(t) <= 3

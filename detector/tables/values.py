@@ -20,24 +20,34 @@ from detector.tables.model import Value
 
 def parse_amount(text: str, unit: str = "", scale: int | None = None) -> Quantity | None:
     """A table cell's figure in the table's unit, or None when the cell is not a bare amount (text, percent,
-    code-like label, date). A cell without a digit is none (a bare figure is written in digits): most label
-    cells are turned away before the parser and its cache."""
-    if not text or not _DIGIT.search(text):
-        return None
-    return _amount(text, unit, scale)
+    code-like label, date)."""
+    return _amount(text or "", unit, scale)
+
+
+def is_amount(text: str) -> bool:
+    """Whether a cell holds a bare amount: what layout guessing asks of a cell, which needs no figure made in
+    the table's unit."""
+    return _bare(text) is not None
 
 
 _DIGIT = re.compile(r"\d")
 
 
+def _bare(text: str) -> Quantity | None:
+    """The cell's figure as parsed (no unit yet) when it is a bare amount. A cell without a digit is none (a
+    bare figure is written in digits): most label cells are turned away before the parser and its cache."""
+    if not text or not _DIGIT.search(text):
+        return None
+    q = parse_number(text)
+    return q if q is not None and q.kind == "amount" and not q.unit else None
+
+
 @lru_cache(maxsize=1 << 16)
 def _amount(text: str, unit: str, scale: int | None) -> Quantity | None:
-    """Cached: layout guessing and every relation read the same cells again; a Quantity is frozen, so one
-    parse per (text, unit, scale) serves them all, and the dataclasses.replace is paid once."""
-    q = parse_number(text)
-    if q is None or q.kind != "amount" or q.unit:
-        return None
-    return replace(q, unit=unit, scale=Decimal(scale or 1))
+    """Cached: every relation reads the same cells again; a Quantity is frozen, so one per (text, unit, scale)
+    serves them all, and the dataclasses.replace is paid once."""
+    q = _bare(text)
+    return None if q is None else replace(q, unit=unit, scale=Decimal(scale or 1))
 
 
 @lru_cache(maxsize=256)

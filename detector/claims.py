@@ -35,6 +35,7 @@ from detector.rules import Rules
 from detector.segment import sentences
 
 SEP_STRENGTH = {"、": 1, "和": 1, "及": 1, "，": 2, ",": 2, "：": 2, ":": 2, "；": 3, ";": 3, "。": 4}
+SEPS_STRONGEST_FIRST = sorted(SEP_STRENGTH.items(), key=lambda item: -item[1])
 UP, DOWN = "增加|增长|上升|提高|增|多|超支", "减少|下降|降低|节约|减|少|压减|缩减|下调|降"
 CHANGE_VERB = re.compile(rf"(?:(?P<up>{UP})|(?P<down>{DOWN}))(?:（(?:{UP}|{DOWN})）)?(?:了|额|幅度?为?|幅|为)?\s*$")
 # 「增加基本支出844.15万元」: the verb first, then what changed — a change amount, not a level.
@@ -52,7 +53,6 @@ FLOW_VERBS = re.compile(r"使用|投入|到位|拨付|下达|收到|支付|执�
 COUNT_REFERENT = re.compile(r"([\p{Han}（）()]{1,12}?)(?:共|计|合计|共计)?\s*$")
 
 
-AND_AFTER_FIGURE = re.compile(r"(?<=[元%])(?:和|及)")
 AND_LEADING = re.compile(r"^(?:和|及|以及)")
 GROUP_HEAD = re.compile(r"^\s*(?:\d{4}年度?)?([^，。；：:]{2,20}?)中(?!的)")
 # 「收、支预算总计各增加x万元」: income and expense totals move together; the expense side names the figure.
@@ -154,10 +154,13 @@ def mentions(sent: Sentence) -> list[Mention]:
 
 
 def _strongest_sep(left: str) -> int:
-    """The strength of the strongest separator in ``left``: one substring test per separator, not a dict
-    lookup per character (the text between figures can be a whole paragraph)."""
-    strongest = max((s for ch, s in SEP_STRENGTH.items() if ch in left), default=0)
-    return max(strongest, 1) if AND_AFTER_FIGURE.search(left) else strongest
+    """The strength of the strongest separator in ``left``: one substring test per separator, strongest first,
+    not a dict lookup per character (the text between figures can be a whole paragraph). 「和」「及」 count as
+    「、」 (「…万元和…万元」 lists two figures)."""
+    for ch, strength in SEPS_STRONGEST_FIRST:
+        if ch in left:
+            return strength
+    return 0
 
 
 def _sep_name(strength: int) -> str:

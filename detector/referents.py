@@ -162,11 +162,9 @@ def _match(canon: str, rules_key: str | None) -> tuple[float, str | None]:
         return (0.0, None)
     best: tuple[float, str | None] = (0.0, None)
     index = _alias_index(rules_key)
-    # only aliases starting with a character of ``canon`` can occur in it; taken in rank order
-    candidates = sorted(entry for ch in set(canon) for entry in index.get(ch, ()))
-    for _rank, alias, cid in candidates:
-        if alias not in canon:
-            continue
+    # only aliases starting with a character of ``canon`` can occur in it; those that do, in rank order
+    hits = sorted(entry for ch in set(canon) for entry in index.get(ch, ()) if entry[1] in canon)
+    for _rank, alias, cid in hits:
         if canon == alias:
             return (1.0, cid)
         score = 0.8 if canon.endswith(alias) else 0.5

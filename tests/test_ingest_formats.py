@@ -268,3 +268,50 @@ def test_clean_sample_tables_add_up_after_ingestion() -> None:
             assert classes == items == Decimal(total[col] or 0), (table.title, col)
         for r in [total, *data]:
             assert Decimal(r[2]) == Decimal(r[3] or 0) + Decimal(r[4] or 0), r
+
+
+# -------------------------------------------------------------------------------------------------- plain text
+
+
+def _parse_by_lines(text: str) -> list[tuple]:
+    """The cell-per-line convention read line by line (a cell line opens with a tab, a blank line ends a row,
+    any other line is a paragraph and ends a table): the reference parse_text must agree with."""
+    out: list[tuple] = []
+    rows: list[list[str]] = []
+    row: list[str] = []
+    title = None
+    offset = 0
+    for line in text.split("\n"):
+        start, offset = offset, offset + len(line) + 1
+        if line[:1] == "\t":
+            row.append(line[1:].strip())
+            continue
+        if row:
+            rows, row = [*rows, row], []
+        if not line.strip():
+            continue
+        if rows:
+            out.append(("table", title, rows))
+            rows = []
+        out.append(("paragraph", line, start))
+        title = line.strip()  # a table's title is its paragraph stripped (these texts hold no bookmark)
+    rows = [*rows, row] if row else rows
+    if rows:
+        out.append(("table", title, rows))
+    return out
+
+
+@pytest.mark.parametrize("text", [
+    "", "\n", "a", "\tx", "\tx\n", "a\n\tx\n\ty\n\n\tz\n b \n\tw", "a\n\t 1 \n \n\u3000\n\t2\nb\n\n\tc\n\t",
+    "\n\n\tx\n\t\ty\n\u2028\n\tz\r\nq", "标题\n\t单位：万元\n\n\t项目\n\t金额\n\n\t合计\n\t1.00\n说明\n\t\n",
+])
+def test_text_rows_found_as_line_by_line(text: str) -> None:
+    from detector.ingest.text import parse_text
+
+    got = []
+    for b in parse_text(text):
+        if isinstance(b, Table):
+            got.append(("table", b.title, [[c.text for c in r] for r in b.rows]))
+        else:
+            got.append(("paragraph", b.text, b.offset))
+    assert got == _parse_by_lines(text)

@@ -8,10 +8,11 @@ from the bytes (:mod:`detector.ingest.sniff`), never trusted from the extension.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import regex as re
 
 from detector.errors import IngestError
 from detector.ingest.sniff import sniff
@@ -26,6 +27,9 @@ class FileContent:
 
     blocks: list[Block]
     meta: dict = field(default_factory=dict)
+    # the reader searched its whole text once for lone surrogates and found none: the per-block scrub is skipped
+    # (a plain-text file is one string already in memory, so one search costs no copy)
+    no_surrogates: bool = False
 
 
 READERS = {
@@ -49,20 +53,21 @@ def read_bytes(data: bytes, file: str) -> FileContent:
     module = importlib.import_module(READERS[fmt])
     content: FileContent = module.read(data, file)
     content.meta.setdefault("format", fmt)
-    _scrub_surrogates(content.blocks)
+    if not content.no_surrogates:
+        _scrub_surrogates(content.blocks)
     return content
 
 
 # A lone UTF-16 surrogate is no character: a damaged PDF's text layer can yield one, and it breaks every later
 # encoder (spaCy's string store, JSON lines on stdout). Found by the fuzzer; U+FFFD keeps every offset.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _scrub_surrogates(blocks: list[Block]) -> None:
     for block in blocks:
         if isinstance(block, Paragraph):
             block.text = _without_surrogates(block.text)
-        elif _SURROGATE.search("\n".join(_table_texts(block))):  # one search per table, not one per cell
+        elif SURROGATE.search("\n".join(_table_texts(block))):  # one search per table, not one per cell
             block.title, block.notes = _without_surrogates(block.title), [_without_surrogates(n) for n in block.notes]
             for row in block.rows:
                 for cell in row:
@@ -70,7 +75,7 @@ def _scrub_surrogates(blocks: list[Block]) -> None:
 
 
 def _without_surrogates(text: str | None) -> str | None:
-    return _SURROGATE.sub("\ufffd", text) if text and _SURROGATE.search(text) else text
+    return SURROGATE.sub("\ufffd", text) if text and SURROGATE.search(text) else text
 
 
 def _table_texts(table: Table) -> Iterator[str]:

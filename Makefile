@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SHARED  ?= ../shared
 
-.PHONY: demo test test-fast lint bench fuzz browser clean
+.PHONY: demo test test-fast lint bench fuzz browser fonts clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -25,7 +25,14 @@ browser:
 	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1) || \
 	  echo "chromium could not be installed: browser tests will skip")
 
-test: $(STAMP) browser
+# A Chinese system font for pdfium (Debian package). A PDF whose Chinese font is not embedded is drawn with a
+# system font; with none, pdfium drops a text object holding a lone Chinese glyph (「单位：万」 / 「元」 wrapped).
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || (command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1)) || \
+	  echo "no Chinese font could be installed: the PDF test that needs one will skip"
+
+test: $(STAMP) browser fonts
 	$(BIN)/ruff check detector tests bench
 	$(BIN)/pytest -q -m "slow or not slow or browser" --junitxml=out/junit.xml
 

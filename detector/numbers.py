@@ -8,6 +8,7 @@ interval its written digits stand for: 82.59% means [82.585, 82.595].
 
 from __future__ import annotations
 
+import re as std_re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -36,9 +37,15 @@ _LEFT = r"(?<![\d.,A-Za-z\-/])"
 # Amounts, percentages and counts in one scan: a figure (a sign only for a percentage, decimals not for a count)
 # and the unit that says which it is. Amounts and counts that break those two conditions are dropped after the
 # match (see :func:`_arabic`), which is what three separate patterns would have found.
-QUANTITY_RE = re.compile(
+#
+# This one pattern runs over every number-bearing sentence, so it is compiled with the standard library's ``re``:
+# with the lookahead in front (a figure opens with a digit or a sign) it scans ~25 % faster than ``regex`` does.
+# ``re``'s \s also takes the separators \x1c–\x1f, which ``regex``'s does not: they are excluded, so both read
+# the same (tests/test_numbers.py compares the two on generated strings).
+QUANTITY_PATTERN = (
     rf"{_LEFT}(?P<num>-?{_NUM})\s*(?:(?P<money>{_MONEY_UNIT})|(?P<percent>%|‰)|(?P<count>{_COUNT_UNIT})(?![\d万元]))"
 )
+QUANTITY_RE = std_re.compile(r"(?=[-\d])" + QUANTITY_PATTERN.replace(r"\s*", r"[^\S\x1c-\x1f]*"))
 CN_AMOUNT_RE = re.compile(rf"(?P<num>[{CN_DIGITS}]{{2,}})(?P<unit>{_MONEY_UNIT})")
 CN_PERCENT_RE = re.compile(rf"百分之(?P<num>[{CN_DIGITS}]+)")
 # 「占76.23」 with the % sign left out: after 占 (…的 / 比重为) a bare figure up to 100 is a share.

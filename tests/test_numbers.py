@@ -5,6 +5,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from detector import numbers
 from detector.numbers import parse_number, parse_quantities
 
 
@@ -60,3 +61,22 @@ def test_any_written_amount_round_trips_with_its_interval(value: Decimal):
     (q,) = parse_quantities(text)
     assert q.value == value.quantize(Decimal("0.01"))
     assert q.lo <= q.base <= q.hi and q.hi - q.lo == Decimal("100")
+
+
+def test_quantity_scan_reads_as_the_regex_module_would() -> None:
+    """QUANTITY_RE runs on the standard library's ``re`` for speed; on generated strings of figures, units,
+    separators and exotic spaces (\\x1c–\\x1f, NBSP, ideographic space, U+2003 …) it finds exactly what the same
+    pattern finds under ``regex``."""
+    import random
+
+    import regex
+
+    reference = regex.compile(numbers.QUANTITY_PATTERN)
+    pieces = list("0123456789.,-%‰ 　\t\n\x1c\x1d\x1e\x1f\x85\u180e\u200b\u2028\ufeff\u00a0\u2003\x0b万元亿千个辆人次第A/占٣")
+    pieces += ["万元", "亿元", "人次", "批次", "12.5", "1,226.42"]
+    rnd = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 25)))
+        got = [(m.span(), m.group("num", "money", "percent", "count")) for m in numbers.QUANTITY_RE.finditer(text)]
+        want = [(m.span(), m.group("num", "money", "percent", "count")) for m in reference.finditer(text)]
+        assert got == want, text

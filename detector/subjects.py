@@ -48,13 +48,13 @@ def document_subjects(doc: Document) -> dict[str, str]:
     names = dict(subjects())
     for table in doc.tables:
         for row in table.rows:
-            texts = [c.text.strip() for c in row]
-            for i, t in enumerate(texts):
+            for i, cell in enumerate(row):
+                t = cell.text.strip()
                 if not (t[:3].isdigit() or t[:1] in ("[", "【")):
                     continue  # a code, alone or leading a label, opens with three digits or a bracket
                 code, name = split_label(t)
-                if code is None and CODE_RE.match(t) and i + 1 < len(texts):
-                    code, name = t, texts[i + 1]
+                if code is None and CODE_RE.match(t) and i + 1 < len(row):
+                    code, name = t, row[i + 1].text.strip()
                 if code and name and not CODE_RE.match(name):
                     names.setdefault(code, name)
                     break

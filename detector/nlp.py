@@ -77,8 +77,12 @@ def cache_dir() -> Path:
     ``~/.cache/gouji``."""
     if os.environ.get("GOUJI_CACHE_DIR"):
         return Path(os.environ["GOUJI_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "gouji"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "gouji"
+    try:
+        return Path.home() / ".cache" / "gouji"
+    except RuntimeError:  # no home directory (a bare service account): the temporary folder will do
+        return Path(tempfile.gettempdir()) / "gouji"
 
 
 def _read_cache(path: Path) -> tuple[dict[str, int], int] | None:

@@ -109,6 +109,8 @@ def _write_cache(path: Path, state: tuple[dict[str, int], int]) -> None:
                 os.unlink(tmp)
     except OSError:
         logging.getLogger(__name__).debug("jieba dictionary cache not written to %s", path, exc_info=True)
+
+
 @lru_cache(maxsize=1 << 14)
 def tokens(text: str, rules_key: str | None = None) -> tuple[str, ...]:
     """jieba tokens of ``text`` through the spaCy tokenizer: its jieba segmenter and its whitespace handling

@@ -69,9 +69,14 @@ def clean(raw: str) -> str:
     text = _strip_open(LEADING, LEADING_OPENS, text)
     text = _strip_open(LIST_MARKER, NUMBERED_OPENS, text)  # list marker "2."
     text = _strip_open(NUMBERED, NUMBERED_OPENS, text)
+    # 「全年共」「本年度其中」: time words and list words, in either order; a round that removes nothing leaves
+    # nothing for the next one either
     for _ in range(2):
+        before = text
         text = _strip_open(TIME_PREFIX, TIME_OPENS, text).strip()
         text = _strip_open(LEADING, LEADING_OPENS, text)
+        if text == before:
+            break
     return strip_linking(text).strip(" ：:，,")
 
 
@@ -124,10 +129,10 @@ def resolve(raw: str, rules: Rules | None = None, rules_key: str | None = None) 
 @lru_cache(maxsize=1 << 14)
 def _resolve(raw: str, rules_key: str | None) -> Referent:
     """Cached: the same clause words recur across a document and a batch, and a Referent is frozen."""
-    year_m = YEAR.search(raw)
+    year_m = YEAR.search(raw) if "年" in raw else None
     year = int(year_m.group(1)) if year_m else None
     text = clean(raw)
-    code = CODE_LINE.match(text)
+    code = CODE_LINE.match(text) if text[:3].isdigit() else None
     if code:
         return Referent(code.group(2).strip(), f"subject:{code.group(1)}", 1.0, year)
     canon = canonical(text)
@@ -147,7 +152,7 @@ TOTAL_SUFFIX = re.compile(r"(?:收入|支出|收支)?(?:预算)?(?:总计|合计
 
 
 def _fund_total(canon: str, rules_key: str | None) -> tuple[float, str | None] | None:
-    m = TOTAL_SUFFIX.search(canon)
+    m = TOTAL_SUFFIX.search(canon) if canon.endswith(("计", "额")) else None
     if m is None or m.start() == 0:
         return None
     head = _match(canon[: m.start()], rules_key)

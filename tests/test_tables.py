@@ -214,3 +214,41 @@ def test_jiangsu_standard_tables(jiangsu: Path):
             changed[folder.name] = {"missing": sorted(set(expected) - set(found)), "new": sorted(set(found) - set(expected))}
     assert sorted(JIANGSU_TABLES) == sorted(p.name for p in jiangsu.iterdir() if p.is_dir())
     assert changed == {}
+
+
+def test_role_of_is_the_longest_contained_word_first_in_rule_order():
+    """role_of reads each header character's candidate words only; what it picks must be what trying every role
+    word in the rules' order picks: an exact match, else the longest word the header contains, the first of
+    equals in the rules' order."""
+    from itertools import product
+
+    from detector.tables.vocab import norm, vocab
+
+    v = vocab(RULES)
+
+    def by_every_word(header: str):
+        h, best = norm(header), None
+        for spec in v.roles:
+            for w in (norm(w) for w in spec.words):
+                if h == w:
+                    return spec
+                if w in h and (best is None or len(w) > best[0]):
+                    best = (len(w), spec)
+        return best[1] if best else None
+
+    words = sorted({w for spec in v.roles for w in spec.words}) + ["合计", "其中", "本年", " ", ""]
+    headers = set(words) | {a + b for a, b in product(words, repeat=2)}
+    assert all(v.role_of(h) is by_every_word(h) for h in headers if norm(h)) and v.role_of(" ") is None
+
+
+def test_word_lists_in_one_call_as_word_by_word():
+    """contains_any and ending answer what a word-by-word ``in`` / ``endswith`` answers."""
+    from detector.tables.vocab import vocab
+
+    v = vocab(RULES)
+    texts = ["", "合计", "本年支出合计", "科目编码", "功能分类科目名称", "其中：上年", "占比%", "项目（万元）", "基本"]
+    for key in ("code_words", "label_words", "non_additive_words", "total_row_words"):
+        words = v.words(key)
+        for t in texts:
+            assert v.contains_any(key, t) == any(w in t for w in words)
+            assert t.endswith(v.ending(key)) == any(t == w or t.endswith(w) for w in words)

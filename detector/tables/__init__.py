@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from detector.model import Document, Table
 from detector.rules import Rules
-from detector.tables.layout import read_layout
+from detector.tables.layout import normed_rows, read_layout
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import code_of, is_total_label, outline, split_label
 from detector.tables.values import cell_value, is_amount
@@ -24,12 +24,13 @@ def understand(table: Table, rules: Rules) -> UnderstoodTable:
     """Read one table: identity, unit, header, columns (with roles), halves and data rows."""
     v = vocab(rules)
     rows = filled_rows(table)
+    normed = normed_rows(rows)
     n_cols = table.n_cols
     spec = v.identify(table.title or "")
-    lay = read_layout(rows, n_cols, v)
+    lay = read_layout(rows, n_cols, v, normed)
     guesses = list(lay.guesses)
     unit = table.unit or _unit(rows, lay.preamble, table.title or "", v)
-    halves = _halves(rows, lay, v, spec.side if spec else "")
+    halves = _halves(rows, normed, lay, v, spec.side if spec else "")
     if spec is None:
         guesses.append("not a standard table")
     if unit is None:
@@ -124,7 +125,7 @@ def _unit(rows: list[list[str]], preamble: list[int], title: str, v: Vocab) -> s
     return None
 
 
-def _halves(rows: list[list[str]], lay, v: Vocab, table_side: str) -> list[Half]:
+def _halves(rows: list[list[str]], normed: list[list[str]], lay, v: Vocab, table_side: str) -> list[Half]:
     kinds = lay.kinds
     labels = [c for c, k in enumerate(kinds) if k == "label"]
     starts: list[int] = []
@@ -147,7 +148,7 @@ def _halves(rows: list[list[str]], lay, v: Vocab, table_side: str) -> list[Half]
         code_col = next((c for c in cols if kinds[c] == "code"), None)
         label_col = next((c for c in cols if kinds[c] == "label"), None)
         half = Half(name=name, side=side, columns=columns, rows=[], code_col=code_col, label_col=label_col)
-        half.rows = _rows(rows, lay.data_start, half, v)
+        half.rows = _rows(rows, normed, lay.data_start, half, v)
         halves.append(half)
     return halves
 
@@ -179,20 +180,24 @@ def _column_role(path: tuple[str, ...], v: Vocab) -> tuple[RoleSpec | None, bool
     if spec is not None:
         for w in spec.words:
             joined = joined.replace(norm(w), "")
-    return spec, any(w in joined for w in v.words("non_additive_words"))
+    return spec, v.contains_any("non_additive_words", joined)
 
 
-def _rows(rows: list[list[str]], start: int, half: Half, v: Vocab) -> list[Row]:
+def _rows(rows: list[list[str]], normed: list[list[str]], start: int, half: Half, v: Vocab) -> list[Row]:
+    """The half's data rows from ``start`` (``normed``: the rows' texts normalised)."""
     out: list[Row] = []
+    label_col, code_col = half.label_col, half.code_col
     for r in range(start, len(rows)):
-        cells = rows[r]
-        raw = cells[half.label_col] if half.label_col is not None and half.label_col < len(cells) else ""
-        code = code_of(cells[half.code_col]) if half.code_col is not None and half.code_col < len(cells) else None
-        if not norm(raw) and half.code_col is not None and half.code_col < len(cells) and code is None:
-            raw = cells[half.code_col]  # a 合计 label merged across the code and name columns
+        cells, n = rows[r], len(rows[r])
+        has_label = label_col is not None and label_col < n
+        raw = cells[label_col] if has_label else ""
+        has_code = code_col is not None and code_col < n
+        code = code_of(cells[code_col]) if has_code else None
+        if has_code and code is None and not (has_label and normed[r][label_col]):
+            raw = cells[code_col]  # a 合计 label merged across the code and name columns
         inline, label = split_label(raw)
         code = code or inline
-        if not norm(label) and not code and not any(c.col < len(cells) and norm(cells[c.col]) for c in half.columns):
+        if not code and not norm(label) and not any(c.col < n and normed[r][c.col] for c in half.columns):
             continue  # no label, no code, no figure
         row = Row(row=r, label=" ".join(label.split()), label_col=half.label_col, code=code)
         row.is_total = not code and (is_total_label(label, v) or (not norm(label) and half.label_col is None))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import zip_longest
 
 import regex as re
 
@@ -36,12 +37,13 @@ class Layout:
 
 
 def is_preamble(cells: list[str], v: Vocab) -> bool:
-    joined = "".join(norm(c) for c in cells)
-    return bool(v.unit_re.search(joined)) or any(norm(w) in joined for w in v.words("preamble_words"))
+    """A unit line or a preamble word (填报单位 …) above the header. ``cells`` normalised (see :func:`norm`)."""
+    joined = "".join(cells)
+    return bool(v.unit_re.search(joined)) or any(w in joined for w in v.normed("preamble_words"))
 
 
 def _is_number_row(cells: list[str], v: Vocab) -> bool:
-    filled = [norm(c) for c in cells if norm(c)]
+    filled = [c for c in cells if c]
     if not filled:
         return False
     if any(w in filled[0] for w in v.words("column_number_words")):
@@ -55,10 +57,11 @@ def _has_figures(cells: list[str]) -> bool:
 
 def looks_like_data(cells: list[str], v: Vocab) -> bool:
     """A row that carries figures, a subject code, an outline marker or a total label is data, not header.
+    ``cells`` normalised (see :func:`norm`).
 
     A total label counts only when it opens the row and a bare figure follows ("合 计 | 0" of an empty
     政府性基金 table): a header row may name a 合计 column, but holds no figure."""
-    filled = [norm(c) for c in cells if norm(c)]
+    filled = [c for c in cells if c]
     if filled and filled[0] in v.words("total_row_words") and any(is_amount(t) for t in filled[1:]):
         return True
     return any(_marks_data(t) for t in filled)
@@ -76,18 +79,25 @@ def _marks_data(t: str) -> bool:
     return bool(CODE_LABEL_RE.match(t))
 
 
-def read_layout(rows: list[list[str]], n_cols: int, v: Vocab) -> Layout:
-    """Split a grid into preamble, header and data rows, and give each column its header path and kind."""
+def normed_rows(rows: list[list[str]]) -> list[list[str]]:
+    """The grid's texts normalised (:func:`norm`), once per table: every step below reads them, cell by cell."""
+    return [[norm(t) for t in row] for row in rows]
+
+
+def read_layout(rows: list[list[str]], n_cols: int, v: Vocab, normed: list[list[str]] | None = None) -> Layout:
+    """Split a grid into preamble, header and data rows, and give each column its header path and kind.
+    ``normed``: :func:`normed_rows` of ``rows``, when the caller has it already."""
+    normed = normed if normed is not None else normed_rows(rows)
     guesses: list[str] = []
     i = 0
     preamble: list[int] = []
-    while i < len(rows) and i < 4 and is_preamble(rows[i], v) and not _has_figures(rows[i]):
+    while i < len(rows) and i < 4 and is_preamble(normed[i], v) and not _has_figures(rows[i]):
         preamble.append(i)
         i += 1
     header: list[int] = []
     number_row = None
-    while i < len(rows) and not looks_like_data(rows[i], v):
-        if _is_number_row(rows[i], v):
+    while i < len(rows) and not looks_like_data(normed[i], v):
+        if _is_number_row(normed[i], v):
             number_row = i
             i += 1
             break
@@ -98,7 +108,7 @@ def read_layout(rows: list[list[str]], n_cols: int, v: Vocab) -> Layout:
         # no data row at all: keep the first row as header only if it names columns
         pass
     paths = _paths([rows[r] for r in header], n_cols, v, guesses)
-    kinds = _kinds(rows[data_start:], paths, n_cols, v)
+    kinds = _kinds(normed[data_start:], paths, n_cols, v)
     return Layout(preamble, header, number_row, data_start, paths, kinds, guesses)
 
 
@@ -114,9 +124,9 @@ def _header_kind(text: str, v: Vocab) -> str:
         return "blank"
     if any(w == t or (w in t and len(t) <= len(w) + 4) for w in v.words("seq_words")):
         return "seq"
-    if any(w in t for w in v.words("code_words")):
+    if v.contains_any("code_words", t):
         return "code"
-    if any(t == w or t.endswith(w) for w in v.words("label_words")):
+    if t.endswith(v.ending("label_words")):  # is or ends with a label word
         return "label"
     return "value"
 
@@ -205,15 +215,20 @@ def _paths(header: list[list[str]], n_cols: int, v: Vocab, guesses: list[str]) -
 
 
 def _kinds(data: list[list[str]], paths: list[tuple[str, ...]], n_cols: int, v: Vocab) -> list[str]:
+    """Each column's kind from its header word and its data cells (``data`` normalised), read column by column
+    from the transposed rows (a short row has nothing in the columns it lacks)."""
+    columns = list(zip_longest(*data, fillvalue=""))[:n_cols]
+    columns += [()] * (n_cols - len(columns))
     kinds: list[str] = []
     for c in range(n_cols):
         head = paths[c][-1] if paths[c] else ""
         hk = _header_kind(head, v) if head else "blank"
-        cells = [_traits(t) for t in (norm(r[c]) for r in data if c < len(r)) if t]
-        n_code = sum(code for code, _, _ in cells)
-        n_num = sum(num for _, num, _ in cells)
+        cells = [_traits(t) for t in columns[c] if t]
+        codes, nums, shorts = zip(*cells, strict=True) if cells else ((), (), ())
+        n_code = sum(codes)
+        n_num = sum(nums)
         n_text = len(cells) - n_num
-        if hk == "seq" or (c == 0 and cells and all(short for _, _, short in cells) and hk != "code"):
+        if hk == "seq" or (c == 0 and cells and all(shorts) and hk != "code"):
             kinds.append("seq")
         elif hk == "code" or (cells and n_code == len(cells) and (hk in ("blank", "label") or len(cells) >= 3)):
             kinds.append("code")

@@ -65,7 +65,7 @@ def strip_marker(label: str) -> str:
 def is_total_label(label: str, v: Vocab) -> bool:
     """合计, 本年支出合计, 一、收入总计 …: a label that names a total row (cached: labels recur)."""
     t = strip_marker(label)
-    return bool(t) and any(t == w or t.endswith(w) for w in v.words("total_row_words"))
+    return bool(t) and t.endswith(v.ending("total_row_words"))  # is or ends with a total word
 
 
 def outline(rows: list[Row], v: Vocab) -> None:

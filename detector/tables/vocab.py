@@ -59,11 +59,48 @@ class Vocab:
             hit = cache[key] = [str(w) for w in self.settings.get(key, [])]
         return hit
 
-    def _role_words(self) -> list[tuple[RoleSpec, tuple[str, ...]]]:
-        """Each role with its words normalised, built once (role_of runs for every new header)."""
-        hit = self.__dict__.get("_normalised_roles")  # beside the fields: not in repr
+    def normed(self, key: str) -> list[str]:
+        """The word list of a setting normalised (:func:`norm`), built once per key: matched against normalised
+        cells, row after row."""
+        cache = self.__dict__.setdefault("_normed", {})  # beside the fields: not in repr or equality
+        hit = cache.get(key)
         if hit is None:
-            hit = self.__dict__["_normalised_roles"] = [(s, tuple(norm(w) for w in s.words)) for s in self.roles]
+            hit = cache[key] = [norm(w) for w in self.words(key)]
+        return hit
+
+    def ending(self, key: str) -> tuple[str, ...]:
+        """The word list of a setting as a tuple, built once per key: ``text.endswith(v.ending(key))`` asks in
+        one call whether a text is or ends with one of the words."""
+        cache = self.__dict__.setdefault("_ending", {})  # beside the fields: not in repr or equality
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = tuple(self.words(key))
+        return hit
+
+    def contains_any(self, key: str, text: str) -> bool:
+        """Whether ``text`` contains one of the words of a setting: one search of their alternation, compiled
+        once per key, instead of one ``in`` per word."""
+        cache = self.__dict__.setdefault("_finders", {})  # beside the fields: not in repr or equality
+        finder = cache.get(key, False)
+        if finder is False:
+            words = self.words(key)
+            finder = cache[key] = re.compile("|".join(re.escape(w) for w in words)) if words else None
+        return finder is not None and finder.search(text) is not None
+
+    def _role_index(self) -> dict[str, list[tuple[int, str, RoleSpec]]]:
+        """Every role word normalised, by its first character: (its place in the order of the rules, the word,
+        its role). Built once: role_of runs for every new header, and only the words that can start at each
+        character of the header are tried there."""
+        hit = self.__dict__.get("_roles_by_char")  # beside the fields: not in repr
+        if hit is None:
+            hit = {}
+            place = 0
+            for spec in self.roles:
+                for w in spec.words:
+                    nw = norm(w)
+                    hit.setdefault(nw[:1], []).append((place, nw, spec))
+                    place += 1
+            self.__dict__["_roles_by_char"] = hit
         return hit
 
     def unit_scale(self, unit: str | None) -> int | None:
@@ -82,14 +119,18 @@ class Vocab:
         h = norm(header)
         if not h:
             return None
-        best: tuple[int, RoleSpec] | None = None
-        for spec, words in self._role_words():
-            for w in words:
-                if h == w:
-                    return spec
-                if w in h and (best is None or len(w) > best[0]):
-                    best = (len(w), spec)
-        return best[1] if best else None
+        index = self._role_index()
+        # the word contained in the header that the rules' order reaches first among the longest (an exact match
+        # is the longest there can be, and the first one reached wins as well)
+        best: tuple[int, int, RoleSpec] | None = None  # (length, −place, role)
+        for w_place, _w, spec in index.get("", ()):  # a word normalised to nothing is in every header
+            if best is None or (0, -w_place) > best[:2]:
+                best = (0, -w_place, spec)
+        for i, ch in enumerate(h):
+            for w_place, w, spec in index.get(ch, ()):
+                if h.startswith(w, i) and (best is None or (len(w), -w_place) > best[:2]):
+                    best = (len(w), -w_place, spec)
+        return best[2] if best else None
 
 
 def memo_on(obj: object, name: str) -> dict:

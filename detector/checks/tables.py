@@ -21,10 +21,11 @@ from detector.tables import understand_document, value_at
 from detector.tables.arith import Verdict, equal_relation, sum_relation
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import strip_marker
-from detector.tables.values import decimals_of, fmt
+from detector.tables.values import fmt, max_decimals
 from detector.tables.vocab import memo_on, vocab
 
 SURE = 0.85  # table confidence from which a failed relation is an error, not a warning
+_MISSING = object()  # not made yet (None is a made answer: no amount)
 
 
 def run(doc: Document, rules: Rules, understood: list | None = None,
@@ -83,14 +84,15 @@ class Cells:
         """The cell of ``row`` in column ``col`` as a term named ``name`` (else after its row), None when it
         holds no amount."""
         key = (id(row), col, name)  # a row lives as long as its table, and so do these terms
-        if key not in self.terms:
+        made = self.terms.get(key, _MISSING)  # one lookup when made (a cell is asked for again and again)
+        if made is _MISSING:
             at = (row.row, col)
-            if at not in self.values:
-                self.values[at] = value_at(self.ut, row.row, col, self.vocab)
-            v = self.values[at]
-            self.terms[key] = None if v is None else Term(row, col, v, name or row.code or strip_marker(row.label)
-                                                          or f"第{row.row + 1}行")
-        return self.terms[key]
+            v = self.values.get(at, _MISSING)
+            if v is _MISSING:
+                v = self.values[at] = value_at(self.ut, row.row, col, self.vocab)
+            made = self.terms[key] = None if v is None else Term(row, col, v, name or row.code
+                                                                 or strip_marker(row.label) or f"第{row.row + 1}行")
+        return made
 
 
 def cells_of(ut: UnderstoodTable, rules: Rules) -> Cells:
@@ -116,9 +118,10 @@ def cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
     the cell (an Evidence is never changed after it is made)."""
     made = memo_on(ut, "_evidence")
     key = (id(term.row), term.col)  # a row lives as long as its table, and its name with it
-    if key not in made:
-        made[key] = _cell_evidence(ut, term)
-    return made[key]
+    evidence = made.get(key)
+    if evidence is None:
+        evidence = made[key] = _cell_evidence(ut, term)
+    return evidence
 
 
 def _cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
@@ -168,7 +171,7 @@ def _outcome(
     other: UnderstoodTable | None = None,
 ) -> Outcome:
     qs = [p.value.quantity for p in parts]
-    dec = max([decimals_of(total.value.quantity), *(decimals_of(q) for q in qs)])
+    dec = max_decimals([total.value.quantity, *qs])
     scale = total.value.quantity.scale
     expected = fmt(verdict.expected / scale, dec)
     shown = [p for p in parts if p.value.written] or parts[:1]
@@ -259,12 +262,13 @@ def _total_sums(rows: list[Row]) -> list[tuple[Row, list[Row]]]:
 def _row_sums(cells: Cells, rule: str, sums: list[tuple[Row, list[Row]]], col: Column) -> list[Outcome]:
     """Each (total, parts) of rows as a sum in one column; skipped where a cell holds no amount."""
     out: list[Outcome] = []
+    what = _col_name(col)
     for total_row, part_rows in sums:
         total = cells.term(total_row, col.col)
         parts = [cells.term(r, col.col) for r in part_rows]
         if total is None or any(p is None for p in parts):
             continue
-        o = _relation(cells.ut, rule, "table_sum_mismatch", total, [p for p in parts if p], what=_col_name(col))
+        o = _relation(cells.ut, rule, "table_sum_mismatch", total, parts, what=what)  # type: ignore[arg-type]
         if o:
             out.append(o)
     return out
@@ -279,14 +283,17 @@ def _columns(cells: Cells, half: Half) -> list[Outcome]:
     its own 小计 counts by that 小计."""
     groups = _column_groups(half.columns)
     out: list[Outcome] = []
+    title = cells.ut.title
     for _prefix, (total_col, members, guessed) in groups.items():
+        total_at, total_name = total_col.col, total_col.header
+        named = [(c.col, c.header) for c in members]
         for row in half.rows:
-            total = cells.term(row, total_col.col, name=total_col.header)
-            parts = [cells.term(row, c.col, name=c.header) for c in members]
+            total = cells.term(row, total_at, total_name)
+            parts = [cells.term(row, col, name) for col, name in named]
             if total is None or any(p is None for p in parts):
                 continue
-            what = f"{row.name}（{cells.ut.title}）"
-            o = _relation(cells.ut, "table.columns", "table_sum_mismatch", total, [p for p in parts if p], guessed, what)
+            what = f"{row.name}（{title}）"
+            o = _relation(cells.ut, "table.columns", "table_sum_mismatch", total, parts, guessed, what)  # type: ignore[arg-type]
             if o:
                 out.append(o)
     return out

@@ -252,3 +252,24 @@ def test_word_lists_in_one_call_as_word_by_word():
         for t in texts:
             assert v.contains_any(key, t) == any(w in t for w in words)
             assert t.endswith(v.ending(key)) == any(t == w or t.endswith(w) for w in words)
+
+
+def test_a_table_that_is_no_standard_table_is_read_when_asked():
+    """A table without identity is read on first use of its layout, and is then what reading it at once gives;
+    it pickles and copies with every field read."""
+    import copy
+    import pickle
+
+    from detector.tables import _understand
+    from detector.tables.vocab import vocab
+
+    text = grid("项目绩效目标表", [["项目", "金额"], ["合计", "12.50"], ["其中：培训", "3.00"]])
+    table = from_text(text, "t").tables[0]
+    ut = understand(table, RULES)
+    assert ut.identity is None and "_pending" in ut.__dict__ and "halves" not in ut.__dict__
+    eager = _understand(table, vocab(RULES), None)
+    assert ut.halves == eager.halves and ut == eager and "_pending" not in ut.__dict__
+    again = understand(table, RULES)
+    assert pickle.loads(pickle.dumps(again)) == eager and copy.deepcopy(understand(table, RULES)) == eager
+    with pytest.raises(AttributeError):
+        _ = ut.no_such_field

@@ -8,6 +8,7 @@ the ingested unit or a preamble cell, its header from :mod:`detector.tables.layo
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from detector.model import Document, Table
 from detector.rules import Rules
@@ -15,18 +16,39 @@ from detector.tables.layout import normed_rows, read_layout
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import code_of, is_total_label, outline, split_label
 from detector.tables.values import cell_value, is_amount
-from detector.tables.vocab import RoleSpec, Vocab, norm, vocab
+from detector.tables.vocab import RoleSpec, TableSpec, Vocab, norm, vocab
 
 SIDE_WORDS = {"收入": "income", "支出": "expense"}
 
 
 def understand(table: Table, rules: Rules) -> UnderstoodTable:
-    """Read one table: identity, unit, header, columns (with roles), halves and data rows."""
+    """Read one table: identity, unit, header, columns (with roles), halves and data rows. A table that is no
+    standard table has its identity at once and the rest when first asked for (:meth:`UnderstoodTable.deferred`:
+    the checks only ask which tables are standard)."""
     v = vocab(rules)
+    spec = v.identify(table.title or "")
+    if spec is None:
+        return UnderstoodTable.deferred(table, _identity_fields(None), lambda: _understand(table, v, None))
+    return _understand(table, v, spec)
+
+
+def _identity_fields(spec: TableSpec | None) -> dict[str, Any]:
+    """The fields a table's identity alone sets (all of them known before its layout is read)."""
+    return {
+        "identity": spec.id if spec else None,
+        "name": spec.name if spec else None,
+        "scope": spec.scope if spec else None,
+        "side": spec.side if spec else "",
+        "empty_is_zero": spec.empty_is_zero if spec else False,
+        "total_concept": spec.total_concept if spec else None,
+        "grand_concept": spec.grand_concept if spec else None,
+    }
+
+
+def _understand(table: Table, v: Vocab, spec: TableSpec | None) -> UnderstoodTable:
     rows = filled_rows(table)
     normed = normed_rows(rows)
     n_cols = table.n_cols
-    spec = v.identify(table.title or "")
     lay = read_layout(rows, n_cols, v, normed)
     guesses = list(lay.guesses)
     unit = table.unit or _unit(rows, lay.preamble, table.title or "", v)
@@ -42,17 +64,11 @@ def understand(table: Table, rules: Rules) -> UnderstoodTable:
     confidence = max(0.3, 1.0 - 0.15 * len(guesses))
     return UnderstoodTable(
         table=table,
-        identity=spec.id if spec else None,
-        name=spec.name if spec else None,
-        scope=spec.scope if spec else None,
-        side=spec.side if spec else "",
+        **_identity_fields(spec),
         unit=unit,
         scale=v.unit_scale(unit),
-        empty_is_zero=spec.empty_is_zero if spec else False,
         header_rows=lay.header,
         halves=halves,
-        total_concept=spec.total_concept if spec else None,
-        grand_concept=spec.grand_concept if spec else None,
         confidence=confidence,
         guesses=guesses,
     )
@@ -102,17 +118,16 @@ def filled_rows(table: Table) -> list[list[str]]:
     merge such as 会议费 over three header rows), else the cell on its left (a horizontal merge such as
     “三公”经费 over five columns). Figures are never copied: a merged amount counts once."""
     grid = [[c.text for c in r] for r in table.rows]
-    for r, row in enumerate(table.rows):
-        for c, cell in enumerate(row):
-            if not cell.merged or cell.text.strip():
-                continue
-            above = grid[r - 1][c] if r > 0 and c < len(grid[r - 1]) else None
-            above_left = grid[r - 1][c - 1] if r > 0 and 0 < c <= len(grid[r - 1]) else None
-            left = grid[r][c - 1] if c > 0 else None
-            vertical = left is None or (above is not None and above != above_left)
-            text = above if vertical else left
-            if text and not is_amount(text):
-                grid[r][c] = text
+    covered = [(r, c) for r, row in enumerate(table.rows) for c, cell in enumerate(row)
+               if cell.merged and not cell.text.strip()]  # in grid order, as each copy reads the ones before
+    for r, c in covered:
+        above = grid[r - 1][c] if r > 0 and c < len(grid[r - 1]) else None
+        above_left = grid[r - 1][c - 1] if r > 0 and 0 < c <= len(grid[r - 1]) else None
+        left = grid[r][c - 1] if c > 0 else None
+        vertical = left is None or (above is not None and above != above_left)
+        text = above if vertical else left
+        if text and not is_amount(text):
+            grid[r][c] = text
     return grid
 
 

@@ -23,6 +23,7 @@ CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
 DATA_MARKER_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[、.．](?!\d))")
 # a code followed by a name in one cell ("2013701行政运行", "[201]一般公共服务支出"); compiled once, not per cell
 CODE_LABEL_RE = re.compile(r"^\[?\d{3}(?:\d{2}){0,2}\]?\D")
+MAY_MARK_DATA = re.compile(r"[\d一二三四五六七八九十（(\[]")  # the first characters the three patterns above allow
 
 
 @dataclass
@@ -72,11 +73,11 @@ def _marks_data(t: str) -> bool:
     """A normalised cell that makes its row a data row: a subject code, an outline marker, a figure with a
     decimal point or thousands separator, or a code before a name. Cached: header and data rows are tried
     cell by cell, and the same cells recur down a document."""
-    if CODE_RE.match(t) or DATA_MARKER_RE.match(t):
-        return True
     if ("." in t or "," in t) and is_amount(t):
         return True
-    return bool(CODE_LABEL_RE.match(t))
+    # a code, an outline marker and a code before a name all open with a digit, a numeral or a bracket: most
+    # header words open otherwise and are turned away by one match instead of three
+    return bool(MAY_MARK_DATA.match(t)) and bool(CODE_RE.match(t) or DATA_MARKER_RE.match(t) or CODE_LABEL_RE.match(t))
 
 
 def normed_rows(rows: list[list[str]]) -> list[list[str]]:

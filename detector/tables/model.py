@@ -6,7 +6,9 @@ understanding (which is a guess, with a confidence) can be recomputed with other
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from detector.model import Cell, Quantity, Table
 
@@ -83,6 +85,39 @@ class UnderstoodTable:
     confidence: float = 1.0
     guesses: list[str] = field(default_factory=list)
 
+    @classmethod
+    def deferred(cls, table: Table, known: dict[str, Any], read: Callable[[], UnderstoodTable]) -> UnderstoodTable:
+        """A table whose ``known`` fields are set and whose other fields ``read`` makes on first use.
+
+        Why: a document's tables that are no standard table (绩效目标表, 机构设置 …) are understood like every
+        other, yet the checks only ask for their identity; their header, columns and rows (a third of the time
+        understanding a document) are read only if something asks for them — a report, a test — and are then
+        exactly what ``read`` makes."""
+        ut = cls.__new__(cls)
+        ut.__dict__.update(known, table=table, _pending=read)
+        return ut
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for a field not set yet: the fields of a :meth:`deferred` table, read now."""
+        read = self.__dict__.get("_pending")
+        if read is None or name not in _FIELDS:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self._settle(read)
+        return self.__dict__[name]
+
+    def _settle(self, read: Callable[[], UnderstoodTable]) -> None:
+        full = read()
+        del self.__dict__["_pending"]
+        for f in _FIELDS:
+            self.__dict__.setdefault(f, full.__dict__[f])
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled and copied with every field read (the reader of a deferred table is not kept)."""
+        read = self.__dict__.get("_pending")
+        if read is not None:
+            self._settle(read)
+        return self.__dict__
+
     @property
     def title(self) -> str:
         return self.table.title or ""
@@ -97,6 +132,9 @@ class UnderstoodTable:
 
     def n_data_rows(self) -> int:
         return sum(len(h.rows) for h in self.halves)
+
+
+_FIELDS = tuple(f.name for f in fields(UnderstoodTable))
 
 
 @dataclass

@@ -126,7 +126,7 @@ def cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
 
 def _cell_evidence(ut: UnderstoodTable, term: Term) -> Evidence:
     cell = ut.cell(term.row.row, term.col)
-    text = ut.text(term.row.row, term.col)
+    text = cell.text if cell is not None else ""
     label = f"{cell_name(ut, term)} {text}".strip()
     return Evidence(
         text=label,
@@ -192,7 +192,8 @@ def _outcome(
         reason = f"{where}：{formula}，表中为 {_shown(total.value.quantity)}"
         if guessed:
             reason = f"{reason}（表结构为推测：{guessed}，不下结论）"
-    evidence = [cell_evidence(ut, total)] + [cell_evidence(other or ut, p) for p in parts if p.value.written]
+    cited = other or ut
+    evidence = [cell_evidence(ut, total), *[cell_evidence(cited, p) for p in shown if p.value.written]]
     return Outcome(
         rule=rule,
         kind=kind,
@@ -490,10 +491,13 @@ def check_across(tables: list[UnderstoodTable], rules: Rules, index: dict[tuple,
                  ) -> list[Outcome]:
     """The same keyed figure in two standard tables must agree (each later table against the first)."""
     out: list[Outcome] = []
-    merged: dict[tuple, list[tuple[tuple, Fact]]] = defaultdict(list)
+    merged: dict[tuple, list[tuple[tuple, list[Fact]]]] = defaultdict(list)
     for key, fs in (index if index is not None else facts(tables, rules)).items():
-        merged[key[:5]] += [(key, f) for f in fs]  # 预算数 / 决算数 / plain 合计 columns meet when compatible
-    for group in merged.values():
+        merged[key[:5]].append((key, fs))  # 预算数 / 决算数 / plain 合计 columns meet when compatible
+    for keyed in merged.values():
+        if len(keyed) == 1 and len(keyed[0][1]) == 1:
+            continue  # one figure alone: nothing to compare (most keys)
+        group = [(key, f) for key, fs in keyed for f in fs]
         key, ref = group[0]
         for other_key, f in group[1:]:
             if f.ut is ref.ut or (not f.term.value.written and not ref.term.value.written):

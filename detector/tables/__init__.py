@@ -156,7 +156,7 @@ def _halves(rows: list[list[str]], normed: list[list[str]], lay, v: Vocab, table
     halves = []
     for a, b in bounds:
         cols = range(a, b)
-        top = {lay.paths[c][0] for c in cols if lay.paths[c]}
+        top = [lay.paths[c][0] for c in cols if lay.paths[c]]  # in column order: the first side word names it
         name = next((t for t in top if t in SIDE_WORDS), "") if len(bounds) > 1 else ""
         side = SIDE_WORDS.get(name, "" if table_side == "both" else table_side)
         columns = [_column(c, lay.paths[c], v) for c in cols if kinds[c] == "value"]

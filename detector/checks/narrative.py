@@ -477,7 +477,7 @@ def check_prior_identities(claims: list[Claim], rules: Rules) -> list[Outcome]:
             prior = cur - delta if c.direction > 0 else cur + delta
             implied[(c.subject.concept, c.subject.measure)].append((prior, c))
     out: list[Outcome] = []
-    for measure in {m for _, m in implied}:
+    for measure in dict.fromkeys(m for _, m in implied):  # in the order first met: a set's order changes by process
         latest = {k: v[0] for (k, m), v in implied.items() if m == measure and _agree(v)}
         for identity in rules.identities:
             outcome = _prior_identity(identity, latest, rules)

@@ -17,9 +17,9 @@ Two clocks: wall-clock MB/s is what a user waits for, but on a shared machine it
 processes hold the core; process CPU time is the per-core figure the target speaks of. Both are printed.
 
 A yardstick on the same machine at the same moment: jieba alone (``jieba.cut``) segmenting the same texts. The
-ratio gouji / jieba hardly depends on how fast the machine is today (measured 1.7–1.9× both on a quiet machine,
-jieba 1.8–1.9 MB/s, and on a busy one, jieba 0.7–0.85 MB/s), so it also says what gouji would do on a machine
-where jieba runs at the issue's ~0.7 MB/s.
+ratio gouji / jieba depends little on how fast the machine is today (it moved with the code, not the load: 1.8–2.1×
+on a busy machine with jieba at 0.7–0.85 MB/s, 1.7–2.0× on a quiet one with jieba at 1.8–1.9 MB/s), so it also
+says what gouji would do on a machine where jieba runs at the issue's ~0.7 MB/s.
 """
 
 from __future__ import annotations

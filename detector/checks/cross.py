@@ -38,11 +38,12 @@ from detector.model import (
     Outcome,
     ShareClaim,
 )
+from detector.numbers import fmt
 from detector.rules import Rules
 from detector.tables import UnderstoodTable, understand_document
 from detector.tables.arith import equal_relation
 from detector.tables.rows import strip_marker
-from detector.tables.values import decimals_of, fmt
+from detector.tables.values import decimals_of
 from detector.tables.vocab import Vocab, vocab
 
 RULE = "narrative.table_value"

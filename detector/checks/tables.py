@@ -16,12 +16,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from detector.model import Document, Evidence, Outcome, Quantity
+from detector.numbers import fmt
 from detector.rules import Rules
 from detector.tables import understand_document, value_at
 from detector.tables.arith import Verdict, equal_relation, sum_relation
 from detector.tables.model import Column, Half, Row, UnderstoodTable, Value
 from detector.tables.rows import strip_marker
-from detector.tables.values import fmt, max_decimals
+from detector.tables.values import decimals_of
 from detector.tables.vocab import memo_on, vocab
 
 SURE = 0.85  # table confidence from which a failed relation is an error, not a warning
@@ -171,7 +172,7 @@ def _outcome(
     other: UnderstoodTable | None = None,
 ) -> Outcome:
     qs = [p.value.quantity for p in parts]
-    dec = max_decimals([total.value.quantity, *qs])
+    dec = max(map(decimals_of, [total.value.quantity, *qs]))
     scale = total.value.quantity.scale
     expected = fmt(verdict.expected / scale, dec)
     shown = [p for p in parts if p.value.written] or parts[:1]

@@ -67,25 +67,9 @@ def cell_value(text: str, empty_is_zero: bool, zero_marks: list[str], unit: str 
     return None
 
 
-def fmt(value: Decimal, decimals: int) -> str:
-    """A computed figure written with as many decimals as its operands (34.23 + 771.28 → 805.51)."""
-    return f"{value.quantize(_exponent(decimals)):f}"
-
-
-@lru_cache(maxsize=64)
-def _exponent(decimals: int) -> Decimal:
-    """The quantum of ``decimals`` decimals (0.01 for 2), one per count of decimals."""
-    return Decimal(1).scaleb(-decimals) if decimals > 0 else Decimal(1)
-
-
 def decimals_of(q: Quantity) -> int:
     """How many decimals a quantity was written with (0 for an empty cell read as 0)."""
     return _decimals(q.half_ulp)
-
-
-def max_decimals(qs: list[Quantity]) -> int:
-    """The most decimals any of the quantities was written with (a relation's result is shown with as many)."""
-    return max([_decimals(q.half_ulp) for q in qs])
 
 
 @lru_cache(maxsize=64)

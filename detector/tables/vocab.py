@@ -53,38 +53,35 @@ class Vocab:
 
     def words(self, key: str) -> list[str]:
         """The word list of a setting, built once per key (callers only read it)."""
-        cache = self.__dict__.setdefault("_words", {})  # beside the fields: not in repr or equality
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache[key] = [str(w) for w in self.settings.get(key, [])]
-        return hit
+        made = memo_on(self, "_words")
+        if key not in made:
+            made[key] = [str(w) for w in self.settings.get(key, [])]
+        return made[key]
 
     def normed(self, key: str) -> list[str]:
         """The word list of a setting normalised (:func:`norm`), built once per key: matched against normalised
         cells, row after row."""
-        cache = self.__dict__.setdefault("_normed", {})  # beside the fields: not in repr or equality
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache[key] = [norm(w) for w in self.words(key)]
-        return hit
+        made = memo_on(self, "_normed")
+        if key not in made:
+            made[key] = [norm(w) for w in self.words(key)]
+        return made[key]
 
     def ending(self, key: str) -> tuple[str, ...]:
         """The word list of a setting as a tuple, built once per key: ``text.endswith(v.ending(key))`` asks in
         one call whether a text is or ends with one of the words."""
-        cache = self.__dict__.setdefault("_ending", {})  # beside the fields: not in repr or equality
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache[key] = tuple(self.words(key))
-        return hit
+        made = memo_on(self, "_ending")
+        if key not in made:
+            made[key] = tuple(self.words(key))
+        return made[key]
 
     def contains_any(self, key: str, text: str) -> bool:
         """Whether ``text`` contains one of the words of a setting: one search of their alternation, compiled
         once per key, instead of one ``in`` per word."""
-        cache = self.__dict__.setdefault("_finders", {})  # beside the fields: not in repr or equality
-        finder = cache.get(key, False)
-        if finder is False:
+        made = memo_on(self, "_finders")
+        if key not in made:
             words = self.words(key)
-            finder = cache[key] = re.compile("|".join(re.escape(w) for w in words)) if words else None
+            made[key] = re.compile("|".join(re.escape(w) for w in words)) if words else None
+        finder = made[key]
         return finder is not None and finder.search(text) is not None
 
     def _role_index(self) -> dict[str, list[tuple[int, str, RoleSpec]]]:
